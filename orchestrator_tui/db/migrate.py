@@ -1,0 +1,71 @@
+"""Bring a database to the schema this code expects, before anything else touches it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+
+from orchestrator_tui.db.engine import create_db_engine
+from orchestrator_tui.errors import OrchestratorError, SchemaTooNewError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# The newest revision in migrations/versions; a test keeps it equal to Alembic's head.
+HEAD_REVISION = "0001_initial"
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine) -> str:
+    """Apply pending migrations; refuse a database written by newer code. Returns the revision."""
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
+        return revision  # fast path: no Alembic import on every start
+
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    config = _alembic_config(engine)
+    script = ScriptDirectory.from_config(config)
+    if revision is not None:
+        try:
+            script.get_revision(revision)
+        except CommandError:
+            raise SchemaTooNewError(
+                f"The database is at schema revision {revision!r}, which this version of "
+                "orchestrator-tui does not know: it was written by a newer version. "
+                "Upgrade orchestrator-tui (or point --db at another database)."
+            ) from None
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    head = current_revision(engine)
+    if head is None:
+        raise OrchestratorError("Migrations ran but left no schema revision behind.")
+    return head
+
+
+def open_database(url: str) -> Engine:
+    """Create the engine and upgrade the schema: the only way the app gets an engine."""
+    engine = create_db_engine(url)
+    try:
+        upgrade(engine)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine

@@ -1,0 +1,213 @@
+"""The offline handoff: deterministic Markdown from the session fields, the previous handoff
+and the conversation. Every section is bounded so that the result fits a paste."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from orchestrator_tui.handoff.context import HandoffContext
+
+MAX_ITEM = 300
+MAX_ITEMS = 12
+MAX_FILES = 12
+MAX_REQUESTS = 5
+MAX_ERRORS = 5
+CARRIED = " (carried over)"
+
+# A path-like token with an extension, or a dotted module path ending in a known extension.
+_FILE_RE = re.compile(
+    r"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|pyi|js|jsx|ts|tsx|json|toml|yaml|yml|md|txt|"
+    r"cfg|ini|sql|sh|rs|go|java|kt|c|h|cc|cpp|hpp|cs|rb|php|html|css|scss|vue|svelte|tcss|lock|"
+    r"env|dockerfile|mk|gradle|xml|swift))\b",
+    re.IGNORECASE,
+)
+_ERROR_RE = re.compile(
+    r"(Traceback \(most recent call last\)|\b\w*(?:Error|Exception)\b:.*|\berror(?:\[\w+\])?:.*|"
+    r"\bFAILED\b.*|\bpanic(?:ked)?\b.*|command not found.*)",
+)
+_TODO_RE = re.compile(r"\b(?:TODO|FIXME|XXX)\b[:\s-]*(.+)", re.IGNORECASE)
+_SPLIT_RE = re.compile(r"\r?\n|;\s+|;$")
+_BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)]|\[[ xX]\])\s*")
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+def split_items(text: str) -> list[str]:
+    """Items from a form field: one per line or per ``;``, bullets and blanks removed."""
+    items = []
+    for part in _SPLIT_RE.split(text or ""):
+        item = _BULLET_RE.sub("", part).strip()
+        if item:
+            items.append(_shorten(item))
+    return _unique(items)
+
+
+def _shorten(text: str, limit: int = MAX_ITEM) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    result = []
+    for item in items:
+        key = item.casefold()
+        if key not in seen:
+            seen.add(key)
+            result.append(item)
+    return result
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in _WORD_RE.findall(text.casefold()) if len(word) > 2}
+
+
+def _is_done(item: str, done_items: list[str]) -> bool:
+    """An open item counts as done when an accomplishment covers most of its words."""
+    words = _words(item)
+    if not words:
+        return False
+    for done in done_items:
+        if item.casefold() in done.casefold():
+            return True
+        overlap = len(words & _words(done)) / len(words)
+        if overlap >= 0.6:
+            return True
+    return False
+
+
+def previous_open_items(previous: str | None) -> tuple[list[str], list[str]]:
+    """The bullets under "Open blockers" and "Next steps" of an earlier handoff."""
+    sections: dict[str, list[str]] = {"open blockers": [], "next steps": []}
+    current: list[str] | None = None
+    for line in (previous or "").splitlines():
+        heading = re.match(r"^#{1,6}\s+(.*)", line)
+        if heading:
+            current = sections.get(heading.group(1).strip().casefold())
+            continue
+        if current is not None and re.match(r"^\s*[-*]\s+", line):
+            item = _BULLET_RE.sub("", line).strip()
+            item = item.removesuffix(CARRIED).strip()
+            if item and not item.startswith("_"):
+                current.append(item)
+    return sections["open blockers"], sections["next steps"]
+
+
+def _conversation_facts(
+    turns: list[tuple[str, str]],
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(files by mentions, errors, TODOs, last user requests) from the recent turns."""
+    files: Counter[str] = Counter()
+    errors: list[str] = []
+    todos: list[str] = []
+    requests: list[str] = []
+    for role, content in turns:
+        for match in _FILE_RE.finditer(content):
+            files[match.group(1)] += 1
+        if role in ("assistant", "tool", "system"):
+            for match in _ERROR_RE.finditer(content):
+                errors.append(_shorten(match.group(1), 200))
+        for match in _TODO_RE.finditer(content):
+            todos.append(_shorten(match.group(1), 200))
+        if role == "user" and content.strip():
+            requests.append(_shorten(content.strip().splitlines()[0], 160))
+    ranked_files = [path for path, _ in sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return (
+        ranked_files[:MAX_FILES],
+        _unique(reversed(errors))[:MAX_ERRORS],
+        _unique(todos)[:MAX_ITEMS],
+        list(reversed(_unique(reversed(requests))[:MAX_REQUESTS])),
+    )
+
+
+def _bullets(items: list[str], empty: str) -> list[str]:
+    if not items:
+        return [f"_{empty}_"]
+    return [f"- {item}" for item in items[:MAX_ITEMS]]
+
+
+def _budget_lines(ctx: HandoffContext) -> list[str]:
+    lines = []
+    if ctx.credits_used is not None:
+        lines.append(f"- Credits used this session: {ctx.credits_used:,}")
+    if ctx.account_name:
+        if ctx.account_credits_remaining is not None and ctx.account_credit_limit:
+            share = ctx.account_credits_remaining / ctx.account_credit_limit
+            lines.append(
+                f"- Account **{ctx.account_name}**: {ctx.account_credits_remaining:,} of "
+                f"{ctx.account_credit_limit:,} credits left ({share:.0%})"
+            )
+            if ctx.credits_used:
+                left = ctx.account_credits_remaining // ctx.credits_used
+                lines.append(f"- At this session's rate: about {left} more session(s) on it")
+        else:
+            lines.append(f"- Account **{ctx.account_name}**")
+    else:
+        lines.append("- No account recorded for this session")
+    if ctx.total_turns:
+        lines.append(f"- Conversation: {ctx.total_turns:,} turns")
+    return lines
+
+
+def render_rules_handoff(ctx: HandoffContext) -> str:
+    """The handoff Markdown. Deterministic: the same context gives the same text."""
+    done = split_items(ctx.accomplishments)
+    blockers = split_items(ctx.blockers)
+    next_steps = split_items(ctx.next_steps)
+    old_blockers, old_steps = previous_open_items(ctx.previous_handoff)
+    carried_blockers = [item for item in old_blockers if not _is_done(item, done)]
+    carried_steps = [item for item in old_steps if not _is_done(item, done)]
+    files, errors, todos, requests = _conversation_facts(ctx.turns)
+
+    open_blockers = _unique([*blockers, *(item + CARRIED for item in carried_blockers)])
+    steps = _unique([*next_steps, *(item + CARRIED for item in carried_steps)])
+    steps += [f"TODO: {todo}" for todo in todos if not _is_done(todo, done + steps)]
+    if not steps and open_blockers:
+        steps = [f"Resolve: {blocker}" for blocker in blockers or carried_blockers]
+    steps = _unique(steps)
+
+    who = f" on **{ctx.account_name}**" if ctx.account_name else ""
+    when = ctx.started_at.strftime("%Y-%m-%d %H:%M")
+    if ctx.ended_at is not None:
+        when += " → " + ctx.ended_at.strftime("%Y-%m-%d %H:%M")
+    objective = split_items(ctx.objectives)
+    summary = (
+        f"Session #{ctx.session_number} ({ctx.session_type}){who} "
+        + (f"set out to: {objective[0]}. " if objective else "")
+        + f"{len(done)} item(s) done, {len(open_blockers)} blocker(s) open, "
+        + f"{len(steps)} next step(s)."
+    )
+    if ctx.previous_session_number is not None:
+        summary += f" Continues from session #{ctx.previous_session_number}."
+
+    lines = [
+        f"# Handoff: {ctx.project_name} · session #{ctx.session_number}",
+        "",
+        f"_{when} UTC · status {ctx.status}_",
+        "",
+        "## Summary",
+        summary,
+        "",
+    ]
+    if len(objective) > 1:
+        lines += ["## Objectives", *_bullets(objective, "none"), ""]
+    lines += ["## Done", *_bullets(done, "nothing recorded"), ""]
+    lines += ["## Open blockers", *_bullets(open_blockers, "none"), ""]
+    lines += ["## Next steps", *_bullets(steps, "none recorded"), ""]
+    if errors:
+        lines += ["## Errors seen", *(f"- `{error}`" for error in errors), ""]
+    lines += ["## Key files", *_bullets([f"`{path}`" for path in files], "none mentioned"), ""]
+    lines += ["## Recent requests", *_bullets([f"“{r}”" for r in requests], "none recorded"), ""]
+    lines += ["## Budget", *_budget_lines(ctx)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_minimal_handoff(ctx: HandoffContext) -> str:
+    """The last resort when the full generator fails: the form fields, nothing derived."""
+    return (
+        f"# Handoff: {ctx.project_name} · session #{ctx.session_number}\n\n"
+        f"## Done\n{ctx.accomplishments or '_nothing recorded_'}\n\n"
+        f"## Open blockers\n{ctx.blockers or '_none_'}\n\n"
+        f"## Next steps\n{ctx.next_steps or '_none recorded_'}\n"
+    )

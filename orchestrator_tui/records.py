@@ -1,0 +1,182 @@
+"""Plain objects that leave the services: what the CLI prints and the TUI shows.
+
+No SQLAlchemy here, so that widgets never lazy-load and the TUI can import this module
+before the database layer has loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+
+class SessionStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    HANDED_OFF = "handed_off"
+    IMPORTED = "imported"
+
+
+class AccountStatus(StrEnum):
+    AVAILABLE = "available"
+    ACTIVE = "active"
+    EXHAUSTED = "exhausted"
+    BLOCKED = "blocked"
+
+
+class ProjectStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+PLATFORMS: tuple[str, ...] = ("genspark", "claude", "chatgpt", "gemini", "cursor", "other")
+SESSION_TYPES: tuple[str, ...] = (
+    "development",
+    "debugging",
+    "planning",
+    "review",
+    "research",
+    "other",
+)
+RESET_CADENCES: tuple[str, ...] = ("none", "daily", "weekly", "monthly")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    offset: int
+    total: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    id: int
+    name: str
+    description: str
+    status: str
+    created_at: datetime
+    session_count: int
+    credits_used: int
+    last_activity: datetime | None
+    in_progress: int
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: int
+    name: str
+    platform: str
+    credit_limit: int
+    credits_remaining: int
+    status: str
+    specialization: str
+    notes: str
+    reset_cadence: str
+    next_reset_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One line of a project's timeline."""
+
+    id: int
+    project_id: int
+    number: int
+    status: str
+    account_name: str | None
+    session_type: str
+    credits_used: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    turn_count: int
+    has_handoff: bool
+    title: str
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    id: int
+    session_id: int
+    session_number: int
+    version: int
+    provider: str
+    model: str | None
+    content: str
+    source_chars: int
+    handoff_chars: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HandoffVersionInfo:
+    """A handoff version without its text, for version lists."""
+
+    id: int
+    version: int
+    provider: str
+    model: str | None
+    handoff_chars: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TurnView:
+    id: int
+    position: int
+    role: str
+    content: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    id: int
+    project_id: int
+    project_name: str
+    number: int
+    status: str
+    account_id: int | None
+    account_name: str | None
+    account_credits_remaining: int | None
+    session_type: str
+    title: str
+    objectives: str
+    accomplishments: str
+    blockers: str
+    next_steps: str
+    credits_used: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    turn_count: int
+    loaded_handoff: HandoffView | None
+    produced_handoff: HandoffView | None
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    session: SessionDetail
+    previous_handoff: HandoffView | None
+
+
+@dataclass(frozen=True)
+class DashboardTotals:
+    projects: int
+    accounts: int
+    active_accounts: int
+    sessions: int
+    in_progress: int
+    credits_used: int
+    credits_remaining: int
+    handoffs: int
+    recent: list[SessionRow] = field(default_factory=list)

@@ -1,0 +1,77 @@
+"""Conversation turns, always read by page or by column, never a whole session of objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from orchestrator_tui.db.models import ConversationTurn
+from orchestrator_tui.records import TurnView
+
+
+def count(session: Session, session_id: int) -> int:
+    query = select(func.count()).where(ConversationTurn.session_id == session_id)
+    return session.exec(query).one()
+
+
+def page(session: Session, session_id: int, offset: int, limit: int) -> list[TurnView]:
+    query = (
+        select(ConversationTurn)
+        .where(ConversationTurn.session_id == session_id)
+        .order_by(col(ConversationTurn.position))
+        .offset(offset)
+        .limit(limit)
+    )
+    return [
+        TurnView(
+            id=turn.id or 0,
+            position=turn.position,
+            role=turn.role,
+            content=turn.content,
+            created_at=turn.created_at,
+        )
+        for turn in session.exec(query).all()
+    ]
+
+
+def tail(session: Session, session_id: int, limit: int) -> list[tuple[str, str]]:
+    """The last ``limit`` turns as (role, content), oldest first: columns only, no objects."""
+    query = (
+        select(ConversationTurn.role, ConversationTurn.content)
+        .where(ConversationTurn.session_id == session_id)
+        .order_by(col(ConversationTurn.position).desc())
+        .limit(limit)
+    )
+    rows = [(role, content) for role, content in session.exec(query).all()]
+    rows.reverse()
+    return rows
+
+
+def append(
+    session: Session,
+    session_id: int,
+    turns: Iterable[tuple[str, str, datetime | None, str | None]],
+) -> int:
+    """Append (role, content, time, source id) turns after the last one; returns how many."""
+    query = select(func.coalesce(func.max(ConversationTurn.position), -1)).where(
+        ConversationTurn.session_id == session_id
+    )
+    position = int(session.exec(query).one())
+    added = 0
+    for role, content, created_at, source_id in turns:
+        position += 1
+        session.add(
+            ConversationTurn(
+                session_id=session_id,
+                position=position,
+                role=role,
+                content=content,
+                created_at=created_at,
+                source_message_id=source_id,
+            )
+        )
+        added += 1
+    return added

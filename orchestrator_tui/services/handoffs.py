@@ -1,0 +1,134 @@
+"""Handoffs: gather the context, generate, store a new version. Edits are versions too."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.db.models import Account, Handoff, WorkSession
+from orchestrator_tui.errors import NotFoundError, ValidationError
+from orchestrator_tui.handoff.context import HandoffContext
+from orchestrator_tui.handoff.rules import render_minimal_handoff, render_rules_handoff
+from orchestrator_tui.records import HandoffVersionInfo, HandoffView
+from orchestrator_tui.repositories import handoffs as repo
+from orchestrator_tui.repositories import projects as project_repo
+from orchestrator_tui.repositories import sessions as session_repo
+from orchestrator_tui.repositories import turns as turn_repo
+from orchestrator_tui.validation import MAX_TEXT
+
+log = logging.getLogger(__name__)
+
+# How many of the latest turns the generator reads; older ones are already in earlier handoffs.
+CONTEXT_TURNS = 2000
+PROVIDERS: dict[str, Callable[[HandoffContext], str]] = {"rules": render_rules_handoff}
+EDITED = "edited"
+
+
+def build_context(db: Database, session_id: int) -> HandoffContext:
+    with db.unit() as session:
+        work = session_repo.require(session, session_id)
+        assert work.id is not None
+        project = project_repo.get(session, work.project_id)
+        account = session.get(Account, work.account_id) if work.account_id else None
+        previous: Handoff | None = None
+        if work.loaded_handoff_id is not None:
+            previous = session.get(Handoff, work.loaded_handoff_id)
+        previous_session = session.get(WorkSession, previous.session_id) if previous else None
+        return HandoffContext(
+            project_name=project.name if project else "?",
+            session_number=work.number,
+            session_type=work.session_type,
+            status=work.status,
+            account_name=work.account_name,
+            account_credits_remaining=account.credits_remaining if account else None,
+            account_credit_limit=account.credit_limit if account else None,
+            credits_used=work.credits_used,
+            objectives=work.objectives,
+            accomplishments=work.accomplishments,
+            blockers=work.blockers,
+            next_steps=work.next_steps,
+            started_at=work.started_at,
+            ended_at=work.ended_at,
+            previous_handoff=previous.content if previous else None,
+            previous_session_number=previous_session.number if previous_session else None,
+            turns=turn_repo.tail(session, work.id, CONTEXT_TURNS),
+            total_turns=turn_repo.count(session, work.id),
+        )
+
+
+def render(context: HandoffContext, provider: str = "rules") -> str:
+    """Run a generator. The rules engine must never cost a completion its handoff: if it
+    fails on some odd input, the minimal handoff (the form fields) is used instead."""
+    generator = PROVIDERS.get(provider)
+    if generator is None:
+        raise ValidationError({"provider": f"unknown provider {provider!r}"})
+    try:
+        return generator(context)
+    except Exception:
+        log.exception("handoff generator %s failed; using the minimal handoff", provider)
+        return render_minimal_handoff(context)
+
+
+def store_handoff(
+    db: Database,
+    session_id: int,
+    content: str,
+    provider: str,
+    model: str | None = None,
+    source_chars: int = 0,
+) -> HandoffView:
+    with db.unit() as session:
+        work = session_repo.require(session, session_id)
+        handoff = Handoff(
+            session_id=session_id,
+            version=repo.next_version(session, session_id),
+            provider=provider,
+            model=model,
+            content=content,
+            source_chars=source_chars,
+            handoff_chars=len(content),
+        )
+        session.add(handoff)
+        session.flush()
+        return repo.to_view(handoff, work.number)
+
+
+def generate_handoff(db: Database, session_id: int, provider: str = "rules") -> HandoffView:
+    """Generate and store a new handoff version for a session."""
+    context = build_context(db, session_id)
+    content = render(context, provider)
+    return store_handoff(db, session_id, content, provider, source_chars=context.source_chars)
+
+
+def save_edit(db: Database, session_id: int, content: str) -> HandoffView:
+    """Store the user's edit as a new version; saving unchanged text adds nothing."""
+    if not content.strip():
+        raise ValidationError({"handoff": "an empty handoff is not saved"})
+    if len(content) > MAX_TEXT:
+        raise ValidationError({"handoff": f"too long: {len(content):,} characters"})
+    latest = latest_handoff(db, session_id)
+    if latest is not None and latest.content == content:
+        return latest
+    source = latest.handoff_chars if latest else 0
+    return store_handoff(db, session_id, content, EDITED, source_chars=source)
+
+
+def latest_handoff(db: Database, session_id: int) -> HandoffView | None:
+    with db.unit() as session:
+        session_repo.require(session, session_id)
+        return repo.view(session, repo.latest_for_session(session, session_id))
+
+
+def versions(db: Database, session_id: int) -> list[HandoffVersionInfo]:
+    with db.unit() as session:
+        session_repo.require(session, session_id)
+        return repo.versions(session, session_id)
+
+
+def get_handoff(db: Database, handoff_id: int) -> HandoffView:
+    with db.unit() as session:
+        view = repo.view(session, session.get(Handoff, handoff_id))
+        if view is None:
+            raise NotFoundError(f"No handoff with id {handoff_id}.")
+        return view

@@ -1,0 +1,69 @@
+"""Projects: create, edit, archive, list with counters computed from the sessions."""
+
+from __future__ import annotations
+
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.db.models import Project, utcnow
+from orchestrator_tui.errors import ConflictError
+from orchestrator_tui.records import Page, ProjectStatus, ProjectSummary
+from orchestrator_tui.repositories import projects as repo
+from orchestrator_tui.validation import clean_name, clean_text
+
+
+def _summary(db: Database, project_id: int) -> ProjectSummary:
+    with db.unit() as session:
+        return repo.summaries(session, project_id=project_id)[0]
+
+
+def create_project(db: Database, name: str, description: str = "") -> ProjectSummary:
+    name = clean_name(name)
+    description = clean_text(description, "description")
+    with db.unit() as session:
+        if repo.get_by_name(session, name) is not None:
+            raise ConflictError(f"A project named {name!r} already exists.")
+        project = Project(name=name, description=description)
+        session.add(project)
+        session.flush()
+        assert project.id is not None
+        project_id = project.id
+    return _summary(db, project_id)
+
+
+def update_project(db: Database, ref: int | str, name: str, description: str) -> ProjectSummary:
+    name = clean_name(name)
+    description = clean_text(description, "description")
+    with db.unit() as session:
+        project = repo.require(session, ref)
+        other = repo.get_by_name(session, name)
+        if other is not None and other.id != project.id:
+            raise ConflictError(f"A project named {name!r} already exists.")
+        project.name, project.description, project.updated_at = name, description, utcnow()
+        assert project.id is not None
+        project_id = project.id
+    return _summary(db, project_id)
+
+
+def set_archived(db: Database, ref: int | str, archived: bool) -> ProjectSummary:
+    with db.unit() as session:
+        project = repo.require(session, ref)
+        project.status = ProjectStatus.ARCHIVED if archived else ProjectStatus.ACTIVE
+        project.updated_at = utcnow()
+        assert project.id is not None
+        project_id = project.id
+    return _summary(db, project_id)
+
+
+def list_projects(
+    db: Database, offset: int = 0, limit: int = 200, include_archived: bool = True
+) -> Page[ProjectSummary]:
+    with db.unit() as session:
+        items = repo.summaries(session, offset, limit, include_archived)
+        total = repo.count(session, include_archived)
+    return Page(items=items, offset=offset, total=total)
+
+
+def get_project(db: Database, ref: int | str) -> ProjectSummary:
+    with db.unit() as session:
+        project = repo.require(session, ref)
+        assert project.id is not None
+        return repo.summaries(session, project_id=project.id)[0]

@@ -1,0 +1,103 @@
+"""Input checks shared by the forms (instant feedback) and the services (the last word).
+
+Light on purpose: the TUI imports it before the database layer loads.
+"""
+
+from __future__ import annotations
+
+from orchestrator_tui.errors import ValidationError
+from orchestrator_tui.records import PLATFORMS, RESET_CADENCES, SESSION_TYPES
+
+MAX_NAME = 200
+MAX_CREDITS = 10_000_000
+MAX_TEXT = 200_000  # one form field; a 50 MB paste is refused, not stored
+
+
+def parse_credits(raw: str | int, field: str = "credits") -> int:
+    """A whole, non-negative number of credits, from what the user typed."""
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = raw.strip().replace(",", "").replace("_", "")
+        if not text:
+            raise ValidationError({field: "enter a number of credits"})
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                as_float = float(text)
+            except ValueError:
+                raise ValidationError({field: f"{raw.strip()!r} is not a number"}) from None
+            if as_float != as_float or not as_float.is_integer():
+                raise ValidationError({field: "credits are whole numbers"}) from None
+            value = int(as_float)
+    if value < 0:
+        raise ValidationError({field: "credits cannot be negative"})
+    if value > MAX_CREDITS:
+        raise ValidationError({field: f"at most {MAX_CREDITS:,} credits"})
+    return value
+
+
+def clean_name(raw: str, field: str = "name") -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise ValidationError({field: "a name is required"})
+    if len(name) > MAX_NAME:
+        raise ValidationError({field: f"at most {MAX_NAME} characters"})
+    return name
+
+
+def clean_text(raw: str, field: str, *, required: bool = False) -> str:
+    text = raw.strip()
+    if required and not text:
+        raise ValidationError({field: "this field is required"})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({field: f"too long: {len(text):,} characters (at most {MAX_TEXT:,})"})
+    return text
+
+
+def check_choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    if value not in choices:
+        raise ValidationError({field: f"{value!r} is not one of: {', '.join(choices)}"})
+    return value
+
+
+def check_platform(value: str) -> str:
+    return check_choice(value.strip().lower(), PLATFORMS, "platform")
+
+
+def check_session_type(value: str) -> str:
+    return check_choice(value.strip().lower(), SESSION_TYPES, "session_type")
+
+
+def check_reset_cadence(value: str) -> str:
+    return check_choice(value.strip().lower(), RESET_CADENCES, "reset_cadence")
+
+
+def completion_errors(
+    credits_raw: str | int,
+    accomplishments: str,
+    credits_available: int | None,
+    other_fields: dict[str, str] | None = None,
+) -> tuple[dict[str, str], int | None]:
+    """Check a completion form; returns (errors by field, credits when they parsed)."""
+    errors: dict[str, str] = {}
+    credits: int | None = None
+    try:
+        credits = parse_credits(credits_raw)
+        if credits_available is not None and credits > credits_available:
+            errors["credits"] = (
+                f"{credits:,} credits is more than the account has left ({credits_available:,})"
+            )
+    except ValidationError as error:
+        errors.update(error.errors)
+    try:
+        clean_text(accomplishments, "accomplishments", required=True)
+    except ValidationError as error:
+        errors.update(error.errors)
+    for name, value in (other_fields or {}).items():
+        try:
+            clean_text(value, name)
+        except ValidationError as error:
+            errors.update(error.errors)
+    return errors, credits
