@@ -1,0 +1,212 @@
+"""The schema: Alembic migrations shipped in the package, applied on open, newer schemas refused."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+import orchestrator_tui
+from orchestrator_tui.db import migrate
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.db.migrate import (
+    HEAD_REVISION,
+    MIGRATIONS_DIR,
+    current_revision,
+    open_database,
+)
+from orchestrator_tui.errors import SchemaTooNewError
+from orchestrator_tui.services import projects
+
+TABLES = {
+    "project",
+    "account",
+    "session",
+    "handoff",
+    "conversation_turn",
+    "project_file",
+    "knowledge_item",
+    "handoff_queue",
+}
+
+
+def _file(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _schema(path: Path) -> list[tuple[str, str, str | None]]:
+    """Every table, index and its SQL, as SQLite holds them (read without the app's engine)."""
+    with sqlite3.connect(path) as raw:
+        rows = raw.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+            "ORDER BY type, name"
+        ).fetchall()
+    return [(str(kind), str(name), sql) for kind, name, sql in rows]
+
+
+def _revision_row(path: Path) -> list[str]:
+    with sqlite3.connect(path) as raw:
+        return [row[0] for row in raw.execute("SELECT version_num FROM alembic_version")]
+
+
+def test_head_revision_constant_matches_alembic_head() -> None:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    assert script.get_heads() == [HEAD_REVISION]
+    assert script.get_current_head() == HEAD_REVISION
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    package_dir = Path(orchestrator_tui.__file__).resolve().parent
+    assert package_dir / "migrations" == MIGRATIONS_DIR
+    assert (MIGRATIONS_DIR / "env.py").is_file()
+    assert (MIGRATIONS_DIR / "versions").is_dir()
+    assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
+
+
+def test_fresh_database_gets_every_table_and_the_revision(db: Database, db_url: str) -> None:
+    names = set(inspect(db.engine).get_table_names())
+    assert names >= TABLES
+    assert names - TABLES == {"alembic_version"}
+    assert _revision_row(_file(db_url)) == [HEAD_REVISION]
+    assert current_revision(db.engine) == HEAD_REVISION
+
+
+def test_schema_matches_the_models(db: Database) -> None:
+    """A contributor who changes a model without a migration is told here."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_opening_twice_is_a_no_op(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = Database.open(db_url)
+    projects.create_project(first, "kept")
+    first.close()
+    schema = _schema(_file(db_url))
+
+    def no_upgrade(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("Alembic ran on an up-to-date database")
+
+    monkeypatch.setattr(command, "upgrade", no_upgrade)
+    second = Database.open(db_url)
+    try:
+        assert [item.name for item in projects.list_projects(second).items] == ["kept"]
+    finally:
+        second.close()
+    assert _schema(_file(db_url)) == schema
+    assert _revision_row(_file(db_url)) == [HEAD_REVISION]
+
+
+def test_database_from_newer_code_is_refused_and_left_alone(db_url: str) -> None:
+    first = Database.open(db_url)
+    projects.create_project(first, "precious")
+    first.close()
+    path = _file(db_url)
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    schema = _schema(path)
+
+    with pytest.raises(SchemaTooNewError) as caught:
+        Database.open(db_url)
+
+    message = str(caught.value)
+    assert "0099_from_the_future" in message
+    assert "newer version" in message
+    assert "Upgrade orchestrator-tui" in message
+    assert _schema(path) == schema
+    assert _revision_row(path) == ["0099_from_the_future"]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT name FROM project").fetchall() == [("precious",)]
+
+
+def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(db: Database) -> None:
+    # Two connections at once: the pragmas are set on every connection, not only the first.
+    with db.engine.connect() as one, db.engine.connect() as two:
+        for connection in (one, two):
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            busy = connection.execute(text("PRAGMA busy_timeout")).scalar()
+            assert isinstance(busy, int) and busy > 0
+
+
+def test_in_memory_database_is_shared_by_worker_threads() -> None:
+    """The TUI runs queries in thread workers; an in-memory database must be one database."""
+    database = Database.open("sqlite://")
+    try:
+        projects.create_project(database, "in memory")
+        seen: list[object] = []
+
+        def worker() -> None:
+            try:
+                seen.append(projects.list_projects(database).total)
+            except Exception as error:  # reported below, with its message
+                seen.append(error)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert seen == [1]
+    finally:
+        database.close()
+
+
+def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
+    """No alembic.ini and no repository checkout needed: only the installed package."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = tmp_path / "from-elsewhere.db"
+    env = dict(os.environ)
+    package_parent = str(Path(orchestrator_tui.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    script = (
+        "import sys\n"
+        "from orchestrator_tui.db.migrate import open_database, current_revision\n"
+        "engine = open_database(sys.argv[1])\n"
+        "print(current_revision(engine))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, f"sqlite:///{target}"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == HEAD_REVISION
+    assert set(_revision_row(target)) == {HEAD_REVISION}
+    assert not list(elsewhere.iterdir())
+
+
+def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
+    engine = open_database(db_url)
+    try:
+        config = migrate._alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+        assert current_revision(engine) is None
+
+        assert migrate.upgrade(engine) == HEAD_REVISION
+        assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+    finally:
+        engine.dispose()
+    database = Database.open(db_url)
+    try:
+        assert projects.create_project(database, "after the round trip").session_count == 0
+    finally:
+        database.close()
