@@ -97,6 +97,9 @@ def complete_session(
     """
     with db.unit() as session:
         work = repo.require(session, session_id)
+        # Before the input checks: a second completion is a conflict, not "too few credits".
+        if work.status not in COMPLETABLE:
+            raise ConflictError(f"Session #{work.number} is already {work.status}.")
         account = session.get(Account, work.account_id) if work.account_id else None
         available = account.credits_remaining if account else None
         errors, credits = completion_errors(
@@ -108,8 +111,6 @@ def complete_session(
         if errors:
             raise ValidationError(errors)
         assert credits is not None
-        if work.status not in COMPLETABLE:
-            raise ConflictError(f"Session #{work.number} is already {work.status}.")
         # Guarded updates: a second completion racing this one changes no row.
         claimed = session.exec(
             update(WorkSession)
