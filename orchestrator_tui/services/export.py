@@ -1,0 +1,486 @@
+"""Export a project: everything about it as JSON, or as a readable Markdown document.
+
+The JSON is the complete record later issues check their work against (and an import can
+read back): the project, every session with its turns, all its handoff versions and its
+files, the project's files, knowledge items and handoff queue, and the accounts its sessions
+used (never anything secret). Sessions are read a page at a time with column queries, so a
+project of 10,000 sessions never fills the ORM's identity map; times are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, Table, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
+
+from orchestrator_tui import __version__
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.db.migrate import HEAD_REVISION
+from orchestrator_tui.db.models import (
+    Account,
+    ConversationTurn,
+    Handoff,
+    HandoffQueueItem,
+    KnowledgeItem,
+    ProjectFile,
+    WorkSession,
+    as_utc,
+)
+from orchestrator_tui.records import ProjectSummary
+from orchestrator_tui.repositories import projects as project_repo
+
+FORMAT = "orchestrator-tui-export"
+VERSION = 1
+PAGE_SIZE = 200
+
+# Account columns that are exported. ``notes`` is left out: it is free text where people
+# paste things they should not (tokens, passwords), and it says nothing about the project.
+ACCOUNT_COLUMNS = (
+    "id",
+    "name",
+    "platform",
+    "credit_limit",
+    "credits_remaining",
+    "status",
+    "specialization",
+    "reset_cadence",
+    "next_reset_at",
+    "last_used_at",
+    "created_at",
+)
+SESSION_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "title",
+    "session_type",
+    "account_id",
+    "account_name",
+    "objectives",
+    "accomplishments",
+    "blockers",
+    "next_steps",
+    "credits_used",
+    "started_at",
+    "ended_at",
+    "working_directory",
+    "git_branch",
+    "source_path",
+    "loaded_handoff_id",
+)
+TURN_COLUMNS = ("id", "position", "role", "content", "created_at", "source_message_id")
+HANDOFF_COLUMNS = (
+    "id",
+    "version",
+    "provider",
+    "model",
+    "created_at",
+    "source_chars",
+    "handoff_chars",
+    "content",
+)
+FILE_COLUMNS = (
+    "id",
+    "session_id",
+    "path",
+    "change",
+    "lines_added",
+    "lines_removed",
+    "importance",
+    "notes",
+    "created_at",
+)
+KNOWLEDGE_COLUMNS = (
+    "id",
+    "category",
+    "title",
+    "body",
+    "tags",
+    "source_session_id",
+    "usage_count",
+    "created_at",
+    "updated_at",
+)
+QUEUE_COLUMNS = (
+    "id",
+    "from_account_id",
+    "from_account_name",
+    "to_account_id",
+    "to_account_name",
+    "status",
+    "content",
+    "created_at",
+    "consumed_by_session_id",
+)
+
+
+def iso(value: datetime | str | None) -> str | None:
+    """A time as an ISO 8601 string in UTC (naive times are taken as UTC)."""
+    moment = as_utc(value)
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _row(mapping: RowMapping, columns: tuple[str, ...]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name in columns:
+        value = mapping[name]
+        result[name] = iso(value) if isinstance(value, datetime) else value
+    return result
+
+
+def _project_dict(session: Session, summary: ProjectSummary) -> dict[str, Any]:
+    project = project_repo.get(session, summary.id)
+    assert project is not None
+    return {
+        "id": summary.id,
+        "name": summary.name,
+        "description": summary.description,
+        "status": summary.status,
+        "created_at": iso(summary.created_at),
+        "updated_at": iso(project.updated_at),
+        "last_activity": iso(summary.last_activity),
+        "session_count": summary.session_count,
+        "in_progress": summary.in_progress,
+        "credits_used": summary.credits_used,
+    }
+
+
+def _resolve(session: Session, project_ref: int | str) -> ProjectSummary:
+    project = project_repo.require(session, project_ref)
+    assert project.id is not None
+    return project_repo.summaries(session, project_id=project.id)[0]
+
+
+def _session_pages(
+    session: Session, project_id: int, page_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The project's sessions in order of number, a page at a time, keyset-paginated."""
+    table = _table(WorkSession)
+    after = 0
+    while True:
+        query = (
+            sa_select(*(table.c[name] for name in SESSION_COLUMNS))
+            .where(table.c.project_id == project_id, table.c.number > after)
+            .order_by(table.c.number)
+            .limit(page_size)
+        )
+        rows = [_row(row._mapping, SESSION_COLUMNS) for row in session.connection().execute(query)]
+        if not rows:
+            return
+        yield rows
+        after = rows[-1]["number"]
+        if len(rows) < page_size:
+            return
+
+
+def _by_session(
+    session: Session, model: type[Any], columns: tuple[str, ...], ids: list[int], order: str
+) -> dict[int, list[dict[str, Any]]]:
+    table = _table(model)
+    query = (
+        sa_select(table.c.session_id, *(table.c[name] for name in columns if name != "session_id"))
+        .where(table.c.session_id.in_(ids))
+        .order_by(table.c.session_id, table.c[order])
+    )
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.connection().execute(query):
+        grouped[row.session_id].append(_row(row._mapping, columns))
+    return grouped
+
+
+def _full_sessions(session: Session, project_id: int, page_size: int) -> Iterator[dict[str, Any]]:
+    """Each session with its turns, all its handoff versions (oldest first) and its files."""
+    for page in _session_pages(session, project_id, page_size):
+        ids = [row["id"] for row in page]
+        turns = _by_session(session, ConversationTurn, TURN_COLUMNS, ids, "position")
+        handoffs = _by_session(session, Handoff, HANDOFF_COLUMNS, ids, "version")
+        files = _by_session(session, ProjectFile, FILE_COLUMNS, ids, "id")
+        for row in page:
+            row["turn_count"] = len(turns.get(row["id"], []))
+            row["turns"] = turns.get(row["id"], [])
+            row["handoffs"] = handoffs.get(row["id"], [])
+            row["files"] = files.get(row["id"], [])
+            yield row
+
+
+def _project_rows(
+    session: Session, model: type[Any], columns: tuple[str, ...], project_id: int
+) -> list[dict[str, Any]]:
+    table = _table(model)
+    query = (
+        sa_select(*(table.c[name] for name in columns))
+        .where(table.c.project_id == project_id)
+        .order_by(table.c.id)
+    )
+    return [_row(row._mapping, columns) for row in session.connection().execute(query)]
+
+
+def _accounts_used(session: Session, project_id: int) -> list[dict[str, Any]]:
+    """The accounts this project's sessions ran on, with what the project spent on each."""
+    sessions = _table(WorkSession)
+    accounts = _table(Account)
+    usage = (
+        sa_select(
+            sessions.c.account_id,
+            func.count().label("sessions"),
+            func.coalesce(func.sum(sessions.c.credits_used), 0).label("credits_used"),
+        )
+        .where(sessions.c.project_id == project_id, sessions.c.account_id.is_not(None))
+        .group_by(sessions.c.account_id)
+        .subquery()
+    )
+    query = (
+        sa_select(
+            *(accounts.c[name] for name in ACCOUNT_COLUMNS),
+            usage.c.sessions,
+            usage.c.credits_used,
+        )
+        .join(usage, usage.c.account_id == accounts.c.id)
+        .order_by(accounts.c.name)
+    )
+    result = []
+    for row in session.connection().execute(query):
+        item = _row(row._mapping, ACCOUNT_COLUMNS)
+        item["sessions_in_project"] = int(row.sessions)
+        item["credits_used_in_project"] = int(row.credits_used)
+        result.append(item)
+    return result
+
+
+def export_project(
+    db: Database, project_ref: int | str, page_size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """The whole project as a JSON-ready dict (see the module docstring)."""
+    with db.unit() as session:
+        summary = _resolve(session, project_ref)
+        sessions = list(_full_sessions(session, summary.id, page_size))
+        document: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "app_version": __version__,
+            "schema_revision": HEAD_REVISION,
+            "exported_at": iso(datetime.now(UTC)),
+            "project": _project_dict(session, summary),
+            "counts": {
+                "sessions": len(sessions),
+                "turns": sum(len(item["turns"]) for item in sessions),
+                "handoff_versions": sum(len(item["handoffs"]) for item in sessions),
+                "sessions_with_handoff": sum(1 for item in sessions if item["handoffs"]),
+            },
+            "sessions": sessions,
+            "project_files": _project_rows(session, ProjectFile, FILE_COLUMNS, summary.id),
+            "knowledge_items": _project_rows(session, KnowledgeItem, KNOWLEDGE_COLUMNS, summary.id),
+            "handoff_queue": _project_rows(session, HandoffQueueItem, QUEUE_COLUMNS, summary.id),
+            "accounts": _accounts_used(session, summary.id),
+        }
+        document["counts"].update(
+            project_files=len(document["project_files"]),
+            knowledge_items=len(document["knowledge_items"]),
+            handoff_queue=len(document["handoff_queue"]),
+            accounts=len(document["accounts"]),
+        )
+        return document
+
+
+# --- Markdown -----------------------------------------------------------------------------
+
+_HEADING_RE = re.compile(r"^(#{1,6})(\s)")
+_FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+def demote_headings(markdown: str, levels: int) -> str:
+    """Push every heading down ``levels`` levels (at most h6), leaving code blocks alone,
+    so that a handoff sits inside the export's own outline."""
+    lines = []
+    in_fence = False
+    for line in markdown.splitlines():
+        if _FENCE_RE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            match = _HEADING_RE.match(line)
+            if match:
+                depth = min(6, len(match.group(1)) + levels)
+                line = "#" * depth + line[len(match.group(1)) :]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _latest_handoffs(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    table = _table(Handoff)
+    newest = (
+        sa_select(table.c.session_id, func.max(table.c.version).label("version"))
+        .where(table.c.session_id.in_(ids))
+        .group_by(table.c.session_id)
+        .subquery()
+    )
+    query = sa_select(table.c.session_id, *(table.c[name] for name in HANDOFF_COLUMNS)).join(
+        newest,
+        (newest.c.session_id == table.c.session_id) & (newest.c.version == table.c.version),
+    )
+    return {
+        row.session_id: _row(row._mapping, HANDOFF_COLUMNS)
+        for row in session.connection().execute(query)
+    }
+
+
+def _turn_counts(session: Session, ids: list[int]) -> dict[int, int]:
+    table = _table(ConversationTurn)
+    query = (
+        sa_select(table.c.session_id, func.count())
+        .where(table.c.session_id.in_(ids))
+        .group_by(table.c.session_id)
+    )
+    return {session_id: int(count) for session_id, count in session.connection().execute(query)}
+
+
+def _when(value: str | None) -> str:
+    if value is None:
+        return "—"
+    moment = datetime.fromisoformat(value)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+_LIST_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+def _text_block(title: str, text: str) -> list[str]:
+    """A form field under a bold title; several plain lines become a bullet list (Markdown
+    would otherwise run them together into one paragraph)."""
+    lines = [line.rstrip() for line in (text or "").strip().splitlines()]
+    if not any(lines):
+        return [f"**{title}**", "", "_none_", ""]
+    if len(lines) > 1 and not any(_LIST_RE.match(line) for line in lines):
+        lines = [f"- {line.strip()}" for line in lines if line.strip()]
+    return [f"**{title}**", "", *lines, ""]
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _session_markdown(row: dict[str, Any], turns: int, handoff: dict[str, Any] | None) -> str:
+    title = f" — {row['title']}" if row["title"] else ""
+    credits = "—" if row["credits_used"] is None else f"{row['credits_used']:,}"
+    lines = [
+        f"### Session #{row['number']}{title}",
+        "",
+        f"- Status: {row['status']}",
+        f"- Type: {row['session_type']}",
+        f"- Account: {row['account_name'] or '—'}",
+        f"- Started: {_when(row['started_at'])}",
+        f"- Ended: {_when(row['ended_at'])}",
+        f"- Credits used: {credits}",
+        f"- Conversation: {turns:,} turn(s)",
+    ]
+    if row["git_branch"]:
+        lines.append(f"- Branch: {row['git_branch']}")
+    if handoff is not None:
+        lines.append(
+            f"- Handoff: version {handoff['version']} ({handoff['provider']}, "
+            f"{_when(handoff['created_at'])})"
+        )
+    else:
+        lines.append("- Handoff: none")
+    lines.append("")
+    lines += _text_block("Objectives", row["objectives"])
+    lines += _text_block("Accomplishments", row["accomplishments"])
+    lines += _text_block("Blockers", row["blockers"])
+    lines += _text_block("Next steps", row["next_steps"])
+    if handoff is not None:
+        lines += [
+            f"**Handoff** (version {handoff['version']}, {handoff['provider']}):",
+            "",
+            demote_headings(handoff["content"].strip(), 3),
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def iter_markdown(
+    db: Database, project_ref: int | str, page_size: int = PAGE_SIZE
+) -> Iterator[str]:
+    """The Markdown export in pieces (header, then one piece per session, then the rest)."""
+    with db.unit() as session:
+        summary = _resolve(session, project_ref)
+        project = _project_dict(session, summary)
+        accounts = _accounts_used(session, summary.id)
+        head = [
+            f"# {summary.name}",
+            "",
+            f"_Project export · {summary.status} · {summary.session_count:,} session(s) · "
+            f"{summary.credits_used:,} credits used · exported {_when(iso(datetime.now(UTC)))}_",
+            "",
+        ]
+        if summary.description:
+            head += [summary.description.strip(), ""]
+        head += [
+            f"- Created: {_when(project['created_at'])}",
+            f"- Last activity: {_when(project['last_activity'])}",
+            f"- Sessions in progress: {summary.in_progress}",
+            "",
+        ]
+        if accounts:
+            head += [
+                "## Accounts used",
+                "",
+                "| Account | Platform | Status | Sessions | Credits used here | Credits left |",
+                "|---|---|---|---:|---:|---:|",
+            ]
+            head += [
+                f"| {_cell(item['name'])} | {item['platform']} | {item['status']} | "
+                f"{item['sessions_in_project']} | {item['credits_used_in_project']:,} | "
+                f"{item['credits_remaining']:,} of {item['credit_limit']:,} |"
+                for item in accounts
+            ]
+            head.append("")
+        head += ["## Sessions", ""]
+        if not summary.session_count:
+            head += ["_No sessions yet._", ""]
+        yield "\n".join(head) + "\n"
+
+        for page in _session_pages(session, summary.id, page_size):
+            ids = [row["id"] for row in page]
+            handoffs = _latest_handoffs(session, ids)
+            counts = _turn_counts(session, ids)
+            for row in page:
+                yield _session_markdown(row, counts.get(row["id"], 0), handoffs.get(row["id"]))
+
+        files = _project_rows(session, ProjectFile, FILE_COLUMNS, summary.id)
+        if files:
+            tail = [
+                "## Files",
+                "",
+                "| Path | Change | + | − | Importance |",
+                "|---|---|---:|---:|---:|",
+            ]
+            tail += [
+                f"| `{_cell(item['path'])}` | {item['change']} | {item['lines_added']} | "
+                f"{item['lines_removed']} | {item['importance']} |"
+                for item in files
+            ]
+            yield "\n".join([*tail, ""]) + "\n"
+        knowledge = _project_rows(session, KnowledgeItem, KNOWLEDGE_COLUMNS, summary.id)
+        if knowledge:
+            tail = ["## Knowledge", ""]
+            for item in knowledge:
+                tags = f" · tags: {item['tags']}" if item["tags"] else ""
+                tail += [f"### {item['title']}", "", f"_{item['category']}{tags}_", ""]
+                if item["body"]:
+                    tail += [demote_headings(item["body"].strip(), 3), ""]
+            yield "\n".join(tail) + "\n"
+
+
+def export_markdown(db: Database, project_ref: int | str, page_size: int = PAGE_SIZE) -> str:
+    """The project as a readable Markdown document."""
+    return "".join(iter_markdown(db, project_ref, page_size)).rstrip("\n") + "\n"
