@@ -63,16 +63,19 @@ def _words(text: str) -> set[str]:
     return {word for word in _WORD_RE.findall(text.casefold()) if len(word) > 2}
 
 
-def _is_done(item: str, done_items: list[str]) -> bool:
+def _covering(items: list[str]) -> list[tuple[str, set[str]]]:
+    """Items casefolded with their words, computed once (``_is_done`` compares many pairs)."""
+    return [(item.casefold(), _words(item)) for item in items]
+
+
+def _is_done(item: str, covering: list[tuple[str, set[str]]]) -> bool:
     """An open item counts as done when an accomplishment covers most of its words."""
     words = _words(item)
     if not words:
         return False
-    for done in done_items:
-        if item.casefold() in done.casefold():
-            return True
-        overlap = len(words & _words(done)) / len(words)
-        if overlap >= 0.6:
+    folded = item.casefold()
+    for done, done_words in covering:
+        if folded in done or len(words & done_words) / len(words) >= 0.6:
             return True
     return False
 
@@ -112,7 +115,8 @@ def _conversation_facts(
             todos.append(_shorten(match.group(1), 200))
         if role == "user" and content.strip():
             requests.append(_shorten(content.strip().splitlines()[0], 160))
-    ranked_files = [path for path, _ in sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))]
+    ranked = sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked_files = [_shorten(path, MAX_ITEM) for path, _ in ranked]  # a path can be any length
     return (
         ranked_files[:MAX_FILES],
         _unique(reversed(errors))[:MAX_ERRORS],
@@ -156,13 +160,26 @@ def render_rules_handoff(ctx: HandoffContext) -> str:
     blockers = split_items(ctx.blockers)
     next_steps = split_items(ctx.next_steps)
     old_blockers, old_steps = previous_open_items(ctx.previous_handoff)
-    carried_blockers = [item for item in old_blockers if not _is_done(item, done)]
-    carried_steps = [item for item in old_steps if not _is_done(item, done)]
+    covered = _covering(done)
+    # An old item stated again this session is listed once, as this session's.
+    stated_blockers = {item.casefold() for item in blockers}
+    stated_steps = {item.casefold() for item in next_steps}
+    carried_blockers = [
+        item
+        for item in old_blockers
+        if item.casefold() not in stated_blockers and not _is_done(item, covered)
+    ]
+    carried_steps = [
+        item
+        for item in old_steps
+        if item.casefold() not in stated_steps and not _is_done(item, covered)
+    ]
     files, errors, todos, requests = _conversation_facts(ctx.turns)
 
     open_blockers = _unique([*blockers, *(item + CARRIED for item in carried_blockers)])
     steps = _unique([*next_steps, *(item + CARRIED for item in carried_steps)])
-    steps += [f"TODO: {todo}" for todo in todos if not _is_done(todo, done + steps)]
+    covered_or_planned = covered + _covering(steps)
+    steps += [f"TODO: {todo}" for todo in todos if not _is_done(todo, covered_or_planned)]
     if not steps and open_blockers:
         steps = [f"Resolve: {blocker}" for blocker in blockers or carried_blockers]
     steps = _unique(steps)

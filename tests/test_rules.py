@@ -1,0 +1,377 @@
+"""The offline (rules) handoff: sections, carry-over, conversation facts, bounds, odd input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.handoff import rules
+from orchestrator_tui.handoff.context import HandoffContext
+from orchestrator_tui.handoff.rules import (
+    CARRIED,
+    render_minimal_handoff,
+    render_rules_handoff,
+    split_items,
+)
+from orchestrator_tui.services import handoffs, projects, sessions
+
+SECTIONS = [
+    "Summary",
+    "Done",
+    "Open blockers",
+    "Next steps",
+    "Key files",
+    "Recent requests",
+    "Budget",
+]
+
+
+def context(**overrides: Any) -> HandoffContext:
+    base = HandoffContext(
+        project_name="Shop",
+        session_number=2,
+        session_type="development",
+        status="completed",
+        account_name="main",
+        account_credits_remaining=70,
+        account_credit_limit=100,
+        credits_used=30,
+        objectives="ship the checkout",
+        accomplishments="built the cart",
+        blockers="",
+        next_steps="",
+        started_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+        ended_at=datetime(2026, 1, 5, 11, 0, tzinfo=UTC),
+    )
+    return replace(base, **overrides)
+
+
+def headings(markdown: str) -> list[str]:
+    return [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
+
+
+def section(markdown: str, title: str) -> list[str]:
+    """The non-blank lines under ``## title``, bullets without their ``- ``."""
+    lines = markdown.splitlines()
+    start = lines.index(f"## {title}") + 1
+    found: list[str] = []
+    for line in lines[start:]:
+        if line.startswith("## "):
+            break
+        if line.strip():
+            found.append(line.removeprefix("- "))
+    return found
+
+
+def test_every_section_is_present_in_order() -> None:
+    markdown = render_rules_handoff(context())
+    assert markdown.startswith("# Handoff: Shop · session #2\n")
+    assert "2026-01-05 09:30 → 2026-01-05 11:00 UTC" in markdown
+    present = headings(markdown)
+    assert [title for title in present if title in SECTIONS] == SECTIONS
+    assert section(markdown, "Done") == ["built the cart"]
+    assert section(markdown, "Open blockers") == ["_none_"]
+    assert section(markdown, "Key files") == ["_none mentioned_"]
+    assert section(markdown, "Recent requests") == ["_none recorded_"]
+    summary = section(markdown, "Summary")[0]
+    assert "Session #2 (development) on **main**" in summary
+    assert "set out to: ship the checkout" in summary
+
+
+def test_budget_section() -> None:
+    budget = section(render_rules_handoff(context(total_turns=12)), "Budget")
+    assert budget == [
+        "Credits used this session: 30",
+        "Account **main**: 70 of 100 credits left (70%)",
+        "At this session's rate: about 2 more session(s) on it",
+        "Conversation: 12 turns",
+    ]
+    alone = section(render_rules_handoff(context(account_name=None)), "Budget")
+    assert alone == ["Credits used this session: 30", "No account recorded for this session"]
+
+
+def test_deterministic() -> None:
+    turns = [("user", f"edit src/m{i % 3}.py please") for i in range(30)]
+    turns += [("assistant", "TODO: tidy up\nKeyError: 'x'")]
+    one = context(turns=turns, blockers="a; b", next_steps="c\nd", total_turns=31)
+    two = context(turns=list(turns), blockers="a; b", next_steps="c\nd", total_turns=31)
+    assert render_rules_handoff(one) == render_rules_handoff(one) == render_rules_handoff(two)
+
+
+def test_items_split_on_newlines_and_semicolons() -> None:
+    text = (
+        "built cart; wrote tests\nfixed login\r\n- a bullet\n* star\n2) numbered\n[x] checked\n\n;"
+    )
+    expected = [
+        "built cart",
+        "wrote tests",
+        "fixed login",
+        "a bullet",
+        "star",
+        "numbered",
+        "checked",
+    ]
+    assert split_items(text) == expected
+    assert section(render_rules_handoff(context(accomplishments=text)), "Done") == expected
+    # The same item twice (whatever its case) is listed once.
+    assert split_items("Fix CI\nfix ci; fix ci") == ["Fix CI"]
+
+
+def test_open_items_carry_over_until_done() -> None:
+    first = render_rules_handoff(
+        context(
+            session_number=1,
+            accomplishments="set up the repo",
+            blockers="CI is red",
+            next_steps="write the docs; add a login page",
+        )
+    )
+    second = render_rules_handoff(
+        context(
+            session_number=2,
+            accomplishments="refactored the cart",
+            previous_handoff=first,
+            previous_session_number=1,
+        )
+    )
+    assert section(second, "Open blockers") == ["CI is red" + CARRIED]
+    assert section(second, "Next steps") == [
+        "write the docs" + CARRIED,
+        "add a login page" + CARRIED,
+    ]
+    assert "Continues from session #1." in section(second, "Summary")[0]
+
+    # An accomplishment that covers an item retires it; the rest keep being carried, once.
+    third = render_rules_handoff(
+        context(
+            session_number=3,
+            accomplishments="wrote the docs",
+            previous_handoff=second,
+            previous_session_number=2,
+        )
+    )
+    assert section(third, "Open blockers") == ["CI is red" + CARRIED]
+    assert section(third, "Next steps") == ["add a login page" + CARRIED]
+
+    fourth = render_rules_handoff(
+        context(
+            session_number=4,
+            accomplishments="CI is red no more: fixed the runner; added a login page",
+            previous_handoff=third,
+        )
+    )
+    assert section(fourth, "Open blockers") == ["_none_"]
+    assert section(fourth, "Next steps") == ["_none recorded_"]
+
+
+def test_an_open_item_stated_again_is_listed_once() -> None:
+    first = render_rules_handoff(
+        context(session_number=1, blockers="CI is red", next_steps="write the docs")
+    )
+    second = render_rules_handoff(
+        context(
+            accomplishments="something else",
+            blockers="ci is red",
+            next_steps="Write the docs",
+            previous_handoff=first,
+        )
+    )
+    assert section(second, "Open blockers") == ["ci is red"]
+    assert section(second, "Next steps") == ["Write the docs"]
+    assert "1 blocker(s) open, 1 next step(s)" in section(second, "Summary")[0]
+
+
+def test_blockers_without_next_steps_become_steps_to_resolve_them() -> None:
+    markdown = render_rules_handoff(context(blockers="db migration fails"))
+    assert section(markdown, "Next steps") == ["Resolve: db migration fails"]
+
+
+def test_files_are_ranked_by_mentions() -> None:
+    turns = [
+        ("user", "look at app/models.py and README.md"),
+        ("assistant", "I changed app/models.py and web/src/App.tsx."),
+        ("tool", "M app/models.py\nM web/src/App.tsx"),
+        ("user", "also zeta.toml and alpha.toml"),
+    ]
+    files = section(render_rules_handoff(context(turns=turns)), "Key files")
+    assert files == [
+        "`app/models.py`",
+        "`web/src/App.tsx`",
+        "`README.md`",
+        "`alpha.toml`",
+        "`zeta.toml`",
+    ]
+
+
+def test_errors_come_from_assistant_and_tool_turns() -> None:
+    turns = [
+        ("user", "I got ValueError: from the user side"),
+        ("assistant", "Running it gives KeyError: 'price'"),
+        ("tool", "FAILED tests/test_cart.py::test_total - assert 3 == 4"),
+        ("tool", "bash: pnpm: command not found"),
+    ]
+    errors = section(render_rules_handoff(context(turns=turns)), "Errors seen")
+    assert errors == [
+        "`command not found`",
+        "`FAILED tests/test_cart.py::test_total - assert 3 == 4`",
+        "`KeyError: 'price'`",
+    ]
+    assert "Errors seen" not in headings(render_rules_handoff(context(turns=turns[:1])))
+
+
+def test_todos_become_next_steps_without_duplicates() -> None:
+    turns = [
+        ("assistant", "Done. TODO: write the migration guide"),
+        ("assistant", "# FIXME: handle empty carts"),
+        ("user", "todo: add rate limiting"),
+        ("assistant", "TODO: write the migration guide"),
+    ]
+    steps = section(
+        render_rules_handoff(context(turns=turns, next_steps="Write the migration guide")),
+        "Next steps",
+    )
+    assert steps == [
+        "Write the migration guide",
+        "TODO: handle empty carts",
+        "TODO: add rate limiting",
+    ]
+    # A TODO that an accomplishment covers is not a next step.
+    done = render_rules_handoff(context(turns=turns, accomplishments="handled empty carts"))
+    assert "TODO: handle empty carts" not in done
+
+
+def test_recent_requests_are_the_last_five_newest_last() -> None:
+    turns: list[tuple[str, str]] = []
+    for index in range(1, 8):
+        turns.append(("user", f"request {index}\nwith details"))
+        turns.append(("assistant", f"answer {index}"))
+    requests = section(render_rules_handoff(context(turns=turns)), "Recent requests")
+    assert requests == [f"“request {index}”" for index in range(3, 8)]
+
+
+def test_huge_conversation_gives_a_small_handoff() -> None:
+    turns: list[tuple[str, str]] = []
+    for index in range(10_000):
+        turns.append(("user", f"please change src/module_{index}.py (request {index})"))
+        turns.append(("assistant", f"TODO: follow up {index}\nRuntimeError: failure {index}"))
+    markdown = render_rules_handoff(context(turns=turns, total_turns=len(turns)))
+    assert len(markdown) < 10_000
+    assert len(section(markdown, "Key files")) == rules.MAX_FILES
+    assert len(section(markdown, "Recent requests")) == rules.MAX_REQUESTS
+    assert len(section(markdown, "Errors seen")) == rules.MAX_ERRORS
+    assert len(section(markdown, "Next steps")) <= rules.MAX_ITEMS
+    assert "request 9999" in markdown
+    assert "Conversation: 20,000 turns" in markdown
+
+
+@pytest.mark.parametrize(
+    "accomplishments",
+    [
+        "\n".join(f"finished task number {index}" for index in range(40_000))[:1_000_000],
+        "y" * 1_000_000,
+    ],
+    ids=["many-lines", "one-line"],
+)
+def test_a_megabyte_of_accomplishments_gives_a_small_handoff(accomplishments: str) -> None:
+    previous = "## Open blockers\n- the build is slow\n## Next steps\n- profile the build\n"
+    markdown = render_rules_handoff(
+        context(
+            accomplishments=accomplishments,
+            blockers=accomplishments,
+            previous_handoff=previous,
+        )
+    )
+    assert len(markdown) < 10_000
+    done = section(markdown, "Done")
+    assert 1 <= len(done) <= rules.MAX_ITEMS
+    assert all(len(item) <= rules.MAX_ITEM for item in done)
+
+
+def test_a_huge_path_in_a_turn_stays_short() -> None:
+    path = "a/" * 100_000 + "main.py"
+    markdown = render_rules_handoff(context(turns=[("assistant", f"edited {path}")]))
+    assert len(markdown) < 10_000
+    assert section(markdown, "Key files")[0].endswith("…`")
+
+
+ODD_CONTEXTS: dict[str, dict[str, Any]] = {
+    "empty": dict(
+        project_name="",
+        session_number=0,
+        session_type="",
+        status="",
+        account_name=None,
+        account_credits_remaining=None,
+        account_credit_limit=None,
+        credits_used=None,
+        objectives="",
+        accomplishments="",
+        blockers="",
+        next_steps="",
+        ended_at=None,
+    ),
+    "zero-limit": dict(account_credit_limit=0, account_credits_remaining=0, credits_used=0),
+    "unicode": dict(
+        project_name="Проект 🚀",
+        accomplishments="修复了登录 🎉\nمرحبا\ne\u0301tude; 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+        turns=[("user", "📁 src/ünïcødé.py ✨"), ("assistant", "ℹ️ TODO: ✅ check\u200b")],
+    ),
+    "markup": dict(
+        accomplishments="[bold]done[/bold]; [red]x[/]",
+        blockers="[link=http://x]click[/link]",
+        turns=[("user", "[b]hi[/b] `code` **bold** <script>x</script>")],
+    ),
+    "control": dict(
+        accomplishments="\x00\x1b[31mred\x1b[0m\ttab",
+        previous_handoff="#####\n- \n## Next steps\n-\n- _italic only_\n## \n- orphan",
+    ),
+    "only-separators": dict(accomplishments=";;;\n\n; ;", blockers="- \n* \n1."),
+    "odd-roles": dict(turns=[("", ""), ("narrator", "x.py"), ("user", "   ")]),
+}
+
+
+@pytest.mark.parametrize("overrides", ODD_CONTEXTS.values(), ids=ODD_CONTEXTS.keys())
+def test_odd_input_never_raises(overrides: dict[str, Any]) -> None:
+    ctx = context(**overrides)
+    markdown = render_rules_handoff(ctx)
+    assert [title for title in headings(markdown) if title in SECTIONS] == SECTIONS
+    assert markdown.endswith("\n")
+    minimal = render_minimal_handoff(ctx)
+    assert minimal.startswith("# Handoff:")
+
+
+def test_markup_is_kept_as_text() -> None:
+    markdown = render_rules_handoff(context(**ODD_CONTEXTS["markup"]))
+    assert section(markdown, "Done") == ["[bold]done[/bold]", "[red]x[/]"]
+    assert "“[b]hi[/b] `code` **bold** <script>x</script>”" in markdown
+
+
+# --- the service's fallback ---------------------------------------------------------------
+
+
+def _explode(_ctx: HandoffContext) -> str:
+    raise RuntimeError("generator bug")
+
+
+def test_render_falls_back_to_the_minimal_handoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(handoffs.PROVIDERS, "broken", _explode)
+    ctx = context(blockers="flaky test", next_steps="fix it")
+    assert handoffs.render(ctx, "broken") == render_minimal_handoff(ctx)
+    assert "## Open blockers\nflaky test" in handoffs.render(ctx, "broken")
+
+
+def test_a_failing_generator_still_stores_a_handoff(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(handoffs.PROVIDERS, "rules", _explode)
+    project = projects.create_project(db, "p")
+    started = sessions.start_session(db, project.id).session
+    sessions.complete_session(db, started.id, 0, "shipped it", blockers="none really")
+    stored = handoffs.generate_handoff(db, started.id)
+    assert stored.version == 1
+    assert "## Done\nshipped it" in stored.content
+    assert handoffs.latest_handoff(db, started.id) == stored
