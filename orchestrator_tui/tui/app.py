@@ -1,0 +1,248 @@
+"""The App: modes for the top-level areas, the database opened off the event loop, one
+clipboard, one place where unexpected worker errors are reported."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from orchestrator_tui import __version__
+from orchestrator_tui.clipboard import OSC52, CopyOutcome, copy_text
+from orchestrator_tui.config import data_dir
+from orchestrator_tui.errors import OrchestratorError
+from orchestrator_tui.tui.screens.accounts import AccountsScreen
+from orchestrator_tui.tui.screens.dashboard import DashboardScreen
+from orchestrator_tui.tui.screens.help import HelpScreen, MessageScreen
+from orchestrator_tui.tui.screens.projects import ProjectsScreen
+from orchestrator_tui.tui.screens.timeline import TimelineScreen
+
+if TYPE_CHECKING:
+    from orchestrator_tui.db.database import Database
+
+log = logging.getLogger(__name__)
+MODE_KEYS = {"dashboard": "d", "projects": "p", "timeline": "t", "accounts": "a"}
+
+
+class DatabaseUnavailable(OrchestratorError):
+    """The database could not be opened; the app already told the user why."""
+
+
+@dataclass
+class CompletionDraft:
+    """What was typed into the complete-session form, kept when the form is cancelled."""
+
+    credits: str = ""
+    accomplishments: str = ""
+    blockers: str = ""
+    next_steps: str = ""
+
+
+class OrchestratorApp(App[None]):
+    TITLE = "orchestrator-tui"
+    SUB_TITLE = f"v{__version__}"
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, type[Screen[None]]]] = {  # type: ignore[assignment]
+        "dashboard": DashboardScreen,
+        "projects": ProjectsScreen,
+        "timeline": TimelineScreen,
+        "accounts": AccountsScreen,
+    }
+    DEFAULT_MODE = "projects"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "goto('dashboard')", "Dashboard", tooltip="Totals and recent sessions"),
+        Binding("p", "goto('projects')", "Projects", tooltip="All projects"),
+        Binding("t", "goto('timeline')", "Timeline", tooltip="Sessions of the open project"),
+        Binding("a", "goto('accounts')", "Accounts", tooltip="The account pool"),
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Leave orchestrator-tui"),
+    ]
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.database_url = database_url
+        self._db: Database | None = None
+        self._db_error: str | None = None
+        self._db_ready = threading.Event()
+        self.current_project_id: int | None = None
+        self.data_version = 0
+        self.completion_drafts: dict[int, CompletionDraft] = {}
+        self.last_copy: CopyOutcome | None = None
+
+    # -- database -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.run_worker(
+            self._open_database,
+            thread=True,
+            group="database",
+            description="Opening the database",
+            exit_on_error=False,
+        )
+
+    def _open_database(self) -> None:
+        try:
+            from orchestrator_tui.db.database import Database
+
+            self._db = Database.open(self.database_url)
+        except OrchestratorError as error:
+            self._db_error = str(error)
+        except Exception as error:  # SQLAlchemy and OS errors: unreadable file, bad URL...
+            log.exception("cannot open %s", self.database_url)
+            self._db_error = f"Cannot open the database {self.database_url}: {error}"
+        finally:
+            self._db_ready.set()
+        if self._db_error is not None:
+            message = f"{self._db_error}\n\nPress ctrl+q to quit."
+            self.call_from_thread(self.push_screen, MessageScreen("Database unavailable", message))
+
+    def database(self) -> Database:
+        """The open database. Blocks until it is open: call it from thread workers only."""
+        self._db_ready.wait()
+        if self._db is None:
+            raise DatabaseUnavailable(self._db_error or "The database is not open.")
+        return self._db
+
+    def data_changed(self) -> None:
+        """Something was written: screens reload what they show when they come back."""
+        self.data_version += 1
+
+    def on_unmount(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+    # -- navigation ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # No jumping between areas from inside a dialog.
+        return not (action in ("goto", "help") and isinstance(self.screen, ModalScreen))
+
+    def action_goto(self, mode: str) -> None:
+        self.switch_mode(mode)
+
+    def open_project(self, project_id: int) -> None:
+        self.current_project_id = project_id
+        self.switch_mode("timeline")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self._help_sections()))
+
+    def _help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        from orchestrator_tui.tui.screens import ALL_SCREENS
+
+        sections = [("Everywhere", self._describe(self.BINDINGS))]
+        for screen_class in ALL_SCREENS:
+            rows = self._describe(screen_class.BINDINGS)
+            if rows:
+                sections.append((screen_class.HELP_TITLE, rows))
+        return sections
+
+    def _describe(self, bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+        rows = []
+        for item in bindings:
+            if not isinstance(item, Binding) or not item.description:
+                continue
+            keys = ", ".join(
+                self.get_key_display(Binding(key, item.action)) for key in item.key.split(",")
+            )
+            rows.append((keys, item.tooltip or item.description))
+        return rows
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette lists the areas, then every key of the screen it was opened on."""
+        yield from super().get_system_commands(screen)
+        for mode, key in MODE_KEYS.items():
+            yield SystemCommand(
+                f"Go to {mode}",
+                f"Switch to the {mode} screen ({key})",
+                partial(self.action_goto, mode),
+            )
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            action = binding.action
+            if not binding.description or not active.enabled or action in seen:
+                continue
+            if action.startswith("goto") or action in ("help", "quit"):
+                continue
+            seen.add(action)
+            key = self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} ({key})",
+                partial(self.run_action, action, active.node),
+            )
+        yield SystemCommand("Help: all keys", "Every key on every screen (?)", self.action_help)
+
+    # -- clipboard ----------------------------------------------------------------------
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 plus tmux and the system clipboard, or a file; the user is told which."""
+        self._clipboard = text
+        self.run_worker(
+            partial(self._copy_everywhere, text),
+            thread=True,
+            group="clipboard",
+            description="Copying to the clipboard",
+            exit_on_error=False,
+        )
+
+    def _copy_everywhere(self, text: str) -> None:
+        terminal = self._driver is not None and not self.is_headless
+        outcome = copy_text(text, data_dir(), osc52=self._osc52 if terminal else None)
+        self.call_from_thread(self._report_copy, outcome)
+
+    def _osc52(self, text: str) -> None:
+        self.call_from_thread(App.copy_to_clipboard, self, text)
+
+    def _report_copy(self, outcome: CopyOutcome) -> None:
+        self.last_copy = outcome
+        confirmed = bool(outcome.confirmed) or outcome.methods == [OSC52]
+        self.notify(
+            outcome.message(),
+            title="Clipboard",
+            severity="information" if confirmed else "warning",
+            markup=False,
+        )
+
+    # -- errors -------------------------------------------------------------------------
+
+    def report_error(self, error: OrchestratorError) -> None:
+        if isinstance(error, DatabaseUnavailable):
+            return  # already on screen
+        self.notify(str(error), title="Cannot do that", severity="error", markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        log.error("worker %r failed", event.worker.description, exc_info=error)
+        self.notify(
+            f"{event.worker.description} failed: {error!r}. Details are in the log.",
+            title="Unexpected error",
+            severity="error",
+            markup=False,
+            timeout=15,
+        )
+
+
+def run(database_url: str) -> int:
+    """Open the TUI on ``database_url``; returns the exit status."""
+    log_dir = data_dir()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=log_dir / "orchestrator-tui.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    app = OrchestratorApp(database_url)
+    app.run()
+    return app.return_code or 0

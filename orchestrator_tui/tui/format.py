@@ -1,0 +1,41 @@
+"""How values look on screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+STATUS_LABELS = {
+    "in_progress": "▶ in progress",
+    "completed": "✔ completed",
+    "failed": "✘ failed",
+    "handed_off": "⇢ handed off",
+    "imported": "⇣ imported",
+}
+
+
+def when(value: datetime | None, empty: str = "—") -> str:
+    """A time in the local zone, to the minute."""
+    if value is None:
+        return empty
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def number(value: int | None, empty: str = "—") -> str:
+    return empty if value is None else f"{value:,}"
+
+
+def status(value: str) -> str:
+    return STATUS_LABELS.get(value, value)
+
+
+def credits_bar(remaining: int, limit: int, width: int = 10) -> str:
+    """``███████░░░ 700/1,000``: what is left of an account's credits."""
+    if limit <= 0:
+        return f"{'░' * width} {remaining:,}/{limit:,}"
+    filled = max(0, min(width, round(width * remaining / limit)))
+    return f"{'█' * filled}{'░' * (width - filled)} {remaining:,}/{limit:,}"
+
+
+def one_line(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

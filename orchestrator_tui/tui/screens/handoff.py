@@ -1,0 +1,383 @@
+"""The handoff editor, the read-only handoff view, and the version picker."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import (
+    Footer,
+    Header,
+    Label,
+    Markdown,
+    OptionList,
+    ProgressBar,
+    Static,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+
+from orchestrator_tui.records import HandoffVersionInfo, HandoffView, SessionDetail
+from orchestrator_tui.tui import format as fmt
+from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.screens.forms import ConfirmModal, SaveFileForm
+from orchestrator_tui.tui.workers import db_work
+
+if TYPE_CHECKING:
+    from orchestrator_tui.db.database import Database
+
+
+def describe(handoff: HandoffView) -> str:
+    model = f" ({handoff.model})" if handoff.model else ""
+    return (
+        f"version {handoff.version} · {handoff.provider}{model} · "
+        f"{handoff.handoff_chars:,} characters · {fmt.when(handoff.created_at)}"
+    )
+
+
+def external_editor() -> list[str]:
+    """The user's editor command: $VISUAL, $EDITOR, else nano or vi."""
+    chosen = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if chosen:
+        return shlex.split(chosen)
+    return ["nano"] if shutil.which("nano") else ["vi"]
+
+
+class HandoffEditorScreen(BaseScreen):
+    """Shows a session's latest handoff, or writes a new one in a worker first."""
+
+    HELP_TITLE = "Handoff editor"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", tooltip="Store the text as a new version"),
+        Binding("f2", "copy", "Copy", tooltip="Copy the text to the clipboard"),
+        Binding("f3", "save_file", "Save .md", tooltip="Write the text to a Markdown file"),
+        Binding("f4", "external_editor", "$EDITOR", tooltip="Edit in $EDITOR (suspends the app)"),
+        Binding("f5", "versions", "Versions", tooltip="Earlier versions of this handoff"),
+        Binding("f6", "regenerate", "Regenerate", tooltip="Write a fresh handoff (rules engine)"),
+        Binding("escape", "close", "Back", tooltip="Close the editor"),
+    ]
+
+    def __init__(self, session_id: int, generate: bool = False) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.generate = generate
+        self.session: SessionDetail | None = None
+        self.handoff: HandoffView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="handoff-title", classes="summary")
+        with Horizontal(id="handoff-progress", classes="hidden"):
+            yield ProgressBar(total=None, show_eta=False, show_percentage=False)
+            yield Label("Writing the handoff in the background…", id="handoff-progress-label")
+        # tab_behavior="focus": Tab and Escape work as on every other screen.
+        yield TextArea(
+            "",
+            language="markdown",
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            id="handoff-text",
+        )
+        yield Footer()
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#handoff-text", TextArea)
+
+    @property
+    def dirty(self) -> bool:
+        saved = self.handoff.content if self.handoff else ""
+        return self.editor.text != saved
+
+    def on_mount(self) -> None:
+        if self.generate:
+            self.action_regenerate()
+        else:
+            self._load_latest()
+
+    def reload(self) -> None:
+        """The editor keeps what is being edited; it reloads only on request."""
+
+    def _load_latest(self) -> None:
+        from orchestrator_tui.services import handoffs, sessions
+
+        def job(db: Database) -> tuple[SessionDetail, HandoffView | None]:
+            return sessions.get_session(db, self.session_id), handoffs.latest_handoff(
+                db, self.session_id
+            )
+
+        db_work(self, job, self._loaded, group="handoff-load", description="Loading the handoff")
+
+    def _loaded(self, loaded: tuple[SessionDetail, HandoffView | None]) -> None:
+        self.session, handoff = loaded
+        if handoff is None:
+            self._set_title("no handoff yet: press F6 to write one")
+            return
+        self._show(handoff)
+
+    def _show(self, handoff: HandoffView) -> None:
+        self.handoff = handoff
+        self.editor.load_text(handoff.content)
+        self.editor.read_only = False
+        self.editor.focus()
+        self._set_title(describe(handoff))
+
+    def _set_title(self, detail: str) -> None:
+        session = self.session
+        heading = f"Handoff of {session.project_name} #{session.number}" if session else "Handoff"
+        self.query_one("#handoff-title", Static).update(f"{heading} · {detail}")
+
+    def _busy(self, busy: bool) -> None:
+        self.query_one("#handoff-progress").set_class(not busy, "hidden")
+        self.editor.read_only = busy
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_regenerate(self) -> None:
+        from orchestrator_tui.services import handoffs, sessions
+
+        def job(db: Database) -> tuple[SessionDetail, HandoffView]:
+            return sessions.get_session(db, self.session_id), handoffs.generate_handoff(
+                db, self.session_id
+            )
+
+        def done(result: tuple[SessionDetail, HandoffView]) -> None:
+            self.session, handoff = result
+            self._busy(False)
+            self._show(handoff)
+            self.orchestrator.data_changed()
+            self.notify(f"Handoff written: {describe(handoff)}.", markup=False)
+
+        def failed(error: Exception) -> None:
+            self._busy(False)
+            self.orchestrator.report_error(error)  # type: ignore[arg-type]
+
+        self._busy(True)
+        db_work(
+            self,
+            job,
+            done,
+            group="handoff-generate",
+            description="Writing the handoff",
+            on_error=failed,
+        )
+
+    def action_save(self) -> None:
+        from orchestrator_tui.services import handoffs
+
+        text = self.editor.text
+        if not self.dirty:
+            self.notify("No changes to save.")
+            return
+
+        def saved(handoff: HandoffView) -> None:
+            self._show_saved(handoff, text)
+
+        db_work(
+            self,
+            lambda db: handoffs.save_edit(db, self.session_id, text),
+            saved,
+            group="handoff-save",
+            description="Saving the handoff",
+        )
+
+    def _show_saved(self, handoff: HandoffView, text: str) -> None:
+        self.handoff = handoff
+        self.orchestrator.data_changed()
+        self._set_title(describe(handoff))
+        if self.editor.text != text:  # typed on while saving: keep the newer text
+            return
+        self.notify(f"Saved as version {handoff.version}.")
+
+    def action_copy(self) -> None:
+        if self.editor.text.strip():
+            self.app.copy_to_clipboard(self.editor.text)
+        else:
+            self.notify("Nothing to copy yet.", severity="warning")
+
+    def action_save_file(self) -> None:
+        session = self.session
+        slug = (
+            re.sub(r"[^a-z0-9]+", "-", session.project_name.lower()).strip("-") if session else ""
+        )
+        name = f"handoff-{slug or 'project'}-session-{session.number if session else 0}.md"
+        suggested = str(Path.cwd() / name)
+
+        def written(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Saved to {path}.", markup=False)
+
+        self.app.push_screen(SaveFileForm(self.editor.text, suggested), written)
+
+    def action_external_editor(self) -> None:
+        command = external_editor()
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".md", prefix="handoff-", delete=False, encoding="utf-8"
+        ) as handle:
+            handle.write(self.editor.text)
+            path = Path(handle.name)
+        try:
+            with self.app.suspend():
+                subprocess.run([*command, str(path)], check=False)
+            edited = path.read_text(encoding="utf-8")
+        except SuspendNotSupported:
+            self.notify("This terminal cannot hand over to an editor.", severity="error")
+            return
+        except OSError as error:
+            self.notify(f"Cannot run {command[0]}: {error}", severity="error", markup=False)
+            return
+        finally:
+            path.unlink(missing_ok=True)
+        if edited != self.editor.text:
+            self.editor.load_text(edited)
+            self.action_save()
+        else:
+            self.notify("No changes made in the editor.")
+
+    def action_versions(self) -> None:
+        from orchestrator_tui.services import handoffs
+
+        def pick(versions: list[HandoffVersionInfo]) -> None:
+            if not versions:
+                self.notify("No versions yet.")
+                return
+            self.app.push_screen(VersionsModal(versions), self._restore)
+
+        db_work(
+            self,
+            lambda db: handoffs.versions(db, self.session_id),
+            pick,
+            group="handoff-versions",
+            description="Listing versions",
+        )
+
+    def _restore(self, handoff: HandoffView | None) -> None:
+        if handoff is None:
+            return
+        self.editor.load_text(handoff.content)
+        self.notify(
+            f"Version {handoff.version} loaded into the editor; ctrl+s stores it as the newest."
+        )
+
+    def action_close(self) -> None:
+        if not self.dirty:
+            self.app.pop_screen()
+            return
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmModal("Discard the unsaved edits?", "Discard"), answer)
+
+
+class VersionsModal(ModalScreen[HandoffView | None]):
+    """Every stored version, newest first, with a preview; Enter loads one into the editor."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_none", "Close"),
+        Binding("enter", "choose", "Load into editor", show=True),
+    ]
+
+    def __init__(self, versions: list[HandoffVersionInfo]) -> None:
+        super().__init__()
+        self.versions = versions
+        self.preview: HandoffView | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form versions"):
+            yield Label("Handoff versions (Enter loads one into the editor)", classes="form-title")
+            with Horizontal():
+                yield OptionList(
+                    *(
+                        Option(
+                            f"v{v.version} · {v.provider} · {v.handoff_chars:,} chars · "
+                            f"{fmt.when(v.created_at)}",
+                            id=str(v.id),
+                        )
+                        for v in self.versions
+                    ),
+                    id="version-list",
+                )
+                with VerticalScroll(id="version-preview"):
+                    yield Static("", id="version-text", markup=False)
+            yield Footer()
+
+    @on(OptionList.OptionHighlighted)
+    def _preview(self, event: OptionList.OptionHighlighted) -> None:
+        from orchestrator_tui.services import handoffs
+
+        handoff_id = int(event.option.id or 0)
+
+        def show(handoff: HandoffView) -> None:
+            self.preview = handoff
+            self.query_one("#version-text", Static).update(handoff.content)
+
+        db_work(
+            self,
+            lambda db: handoffs.get_handoff(db, handoff_id),
+            show,
+            group="version-preview",
+            description="Reading a version",
+        )
+
+    @on(OptionList.OptionSelected)
+    def action_choose(self) -> None:
+        if self.preview is not None:
+            self.dismiss(self.preview)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class HandoffViewScreen(BaseScreen):
+    """A handoff to read and copy: what a new session loaded."""
+
+    HELP_TITLE = "Loaded handoff"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "copy", "Copy", tooltip="Copy the handoff to the clipboard"),
+        Binding("e", "edit", "Edit", tooltip="Open it in the handoff editor"),
+        Binding("escape", "close", "Back", tooltip="Close"),
+    ]
+
+    def __init__(self, handoff: HandoffView, heading: str) -> None:
+        super().__init__()
+        self.handoff = handoff
+        self.heading = heading
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            f"{self.heading} the handoff of session #{self.handoff.session_number} · "
+            f"{describe(self.handoff)} · y copies it",
+            id="handoff-view-title",
+            classes="summary",
+            markup=False,
+        )
+        with VerticalScroll(id="handoff-view"):
+            yield Markdown(self.handoff.content)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#handoff-view").focus()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.handoff.content)
+
+    def action_edit(self) -> None:
+        self.app.switch_screen(HandoffEditorScreen(self.handoff.session_id))
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

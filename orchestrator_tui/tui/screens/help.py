@@ -1,0 +1,52 @@
+"""The key map, and a plain message box."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Static
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close"),
+    ]
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="form help"):
+            yield Label(
+                "Keys (Escape closes; ctrl+p opens the command palette)", classes="form-title"
+            )
+            yield DataTable(id="help-table", cursor_type="row", show_header=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Where", "Key", "What it does")
+        for section, rows in self.sections:
+            for index, (keys, text) in enumerate(rows):
+                table.add_row(section if index == 0 else "", keys, text)
+        table.focus()
+
+
+class MessageScreen(ModalScreen[None]):
+    """A message that stays until it is read (Escape closes it)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="form message"):
+            yield Label(self.title_text, classes="form-title")
+            yield Static(self.message, markup=False)

@@ -1,0 +1,164 @@
+"""The first screen: every project with its counters, or a welcome when there is none."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Header, Static
+
+from orchestrator_tui.records import Page, ProjectSummary
+from orchestrator_tui.tui import format as fmt
+from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.screens.forms import ProjectForm
+from orchestrator_tui.tui.workers import db_work
+
+PAGE = 500
+
+WELCOME = (
+    "Welcome to orchestrator-tui.\n\n"
+    "It keeps your projects, their numbered AI sessions, the accounts they ran on and the "
+    "credits they burned, and writes the handoff that the next session starts from.\n\n"
+    "Press n to create your first project, or l to load a demo data set to look around."
+)
+
+
+class ProjectsScreen(BaseScreen):
+    HELP_TITLE = "Projects"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", tooltip="Open the project's session timeline"),
+        Binding("n", "new_project", "New project", tooltip="Create a project"),
+        Binding("e", "edit_project", "Edit", tooltip="Rename or describe the selected project"),
+        Binding("x", "archive", "Archive", tooltip="Archive or unarchive the selected project"),
+        Binding("l", "load_demo", "Load demo", tooltip="Load the demo data set (idempotent)"),
+        Binding("r", "refresh", "Refresh", tooltip="Read the projects again"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.projects: dict[int, ProjectSummary] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Opening the database…", id="projects-summary", classes="summary")
+        with Vertical(id="welcome", classes="hidden"):
+            yield Static(WELCOME, id="welcome-text", markup=False)
+            with Horizontal(id="welcome-buttons"):
+                yield Button("Create a project (n)", id="welcome-new", variant="primary")
+                yield Button("Load demo data (l)", id="welcome-demo")
+        yield DataTable(id="projects-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Project", key="name")
+        table.add_column("Status", key="status")
+        table.add_column("Sessions", key="sessions")
+        table.add_column("Open", key="open")
+        table.add_column("Credits used", key="credits")
+        table.add_column("Last activity", key="last")
+        table.add_column("Description", key="description")
+
+    def reload(self) -> None:
+        from orchestrator_tui.services import projects
+
+        db_work(
+            self,
+            lambda db: projects.list_projects(db, 0, PAGE),
+            self._show,
+            group="projects",
+            description="Loading projects",
+        )
+
+    def _show(self, page: Page[ProjectSummary]) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected()
+        table.clear()
+        self.projects = {project.id: project for project in page.items}
+        for project in page.items:
+            table.add_row(
+                project.name,
+                project.status,
+                fmt.number(project.session_count),
+                "▶" if project.in_progress else "",
+                fmt.number(project.credits_used),
+                fmt.when(project.last_activity),
+                fmt.one_line(project.description, 50),
+                key=str(project.id),
+            )
+        if selected is not None and selected.id in self.projects:
+            table.move_cursor(row=table.get_row_index(str(selected.id)))
+        empty = page.total == 0
+        self.query_one("#welcome").set_class(not empty, "hidden")
+        table.set_class(empty, "hidden")
+        summary = f"{page.total:,} project(s)"
+        if page.has_more:
+            summary += f" · showing the {len(page.items):,} most recent"
+        self.query_one("#projects-summary", Static).update(summary)
+        if empty:
+            self.query_one("#welcome-new", Button).focus()
+        else:
+            table.focus()
+
+    def selected(self) -> ProjectSummary | None:
+        table = self.query_one(DataTable)
+        if not self.projects or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.projects.get(int(key)) if key else None
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        project = self.selected()
+        if project is not None:
+            self.orchestrator.open_project(project.id)
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    @on(Button.Pressed, "#welcome-new")
+    def action_new_project(self) -> None:
+        self.app.push_screen(ProjectForm(), self._saved)
+
+    def action_edit_project(self) -> None:
+        project = self.selected()
+        if project is not None:
+            self.app.push_screen(ProjectForm(project), self._saved)
+
+    def _saved(self, project: ProjectSummary | None) -> None:
+        if project is not None:
+            self.saved(f"Saved project {project.name}.")
+
+    def action_archive(self) -> None:
+        from orchestrator_tui.services import projects
+
+        project = self.selected()
+        if project is None:
+            return
+        archive = project.status != "archived"
+        db_work(
+            self,
+            lambda db: projects.set_archived(db, project.id, archive),
+            lambda done: self.saved(f"{done.name} is now {done.status}."),
+            group="projects-write",
+            description="Archiving the project",
+        )
+
+    @on(Button.Pressed, "#welcome-demo")
+    def action_load_demo(self) -> None:
+        from orchestrator_tui.services import demo
+
+        self.notify("Loading the demo data…")
+        db_work(
+            self,
+            demo.load_demo,
+            lambda result: self.saved(str(result)),
+            group="projects-write",
+            description="Loading the demo data",
+        )

@@ -1,0 +1,190 @@
+"""One session: metadata, what it set out to do and did, both handoffs, its turns by page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Footer, Header, Markdown, Static
+
+from orchestrator_tui.records import Page, SessionDetail, TurnView
+from orchestrator_tui.tui import format as fmt
+from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.workers import db_work
+
+if TYPE_CHECKING:
+    from orchestrator_tui.db.database import Database
+
+TURNS_PAGE = 25
+TURN_PREVIEW = 2000
+
+
+class SessionDetailScreen(BaseScreen):
+    HELP_TITLE = "Session detail"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "complete", "Complete", tooltip="Complete this session (when open)"),
+        Binding("h", "handoff", "Handoff", tooltip="Open the handoff it produced in the editor"),
+        Binding("y", "copy", "Copy handoff", tooltip="Copy the handoff it produced"),
+        Binding("l", "loaded", "Loaded handoff", tooltip="Read the handoff it started from"),
+        Binding("right_square_bracket", "page(1)", "Next turns", tooltip="Next page of turns"),
+        Binding("left_square_bracket", "page(-1)", "Prev turns", tooltip="Previous page"),
+        Binding("escape", "close", "Back", tooltip="Back to the timeline"),
+    ]
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.detail: SessionDetail | None = None
+        self.turn_offset = 0
+        self.turn_total = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="detail"):
+            yield Static("Loading…", id="detail-meta", markup=False)
+            yield Static("", id="detail-fields", markup=False)
+            with Collapsible(title="Handoff it started from", id="detail-loaded", collapsed=True):
+                yield Markdown("", id="detail-loaded-text")
+            with Collapsible(title="Handoff it produced", id="detail-produced", collapsed=False):
+                yield Markdown("", id="detail-produced-text")
+            yield Static("", id="detail-turns-title", classes="section-title")
+            yield VerticalScroll(id="detail-turns")
+        yield Footer()
+
+    def reload(self) -> None:
+        from orchestrator_tui.services import sessions
+
+        offset = self.turn_offset
+
+        def job(db: Database) -> tuple[SessionDetail, Page[TurnView]]:
+            detail = sessions.get_session(db, self.session_id)
+            return detail, sessions.turns(db, self.session_id, offset, TURNS_PAGE)
+
+        db_work(self, job, self._show, group="detail", description="Loading the session")
+
+    def _show(self, loaded: tuple[SessionDetail, Page[TurnView]]) -> None:
+        detail, turns = loaded
+        self.detail = detail
+        self.sub_title = f"{detail.project_name} · session #{detail.number}"
+        credits = fmt.number(detail.credits_used)
+        meta = [
+            f"Session #{detail.number} of {detail.project_name} · {fmt.status(detail.status)}",
+            f"Account: {detail.account_name or '—'}"
+            + (
+                f" ({detail.account_credits_remaining:,} credits left)"
+                if detail.account_credits_remaining is not None
+                else (" (deleted)" if detail.account_name else "")
+            ),
+            f"Type: {detail.session_type} · credits used: {credits} · turns: {detail.turn_count:,}",
+            f"Started {fmt.when(detail.started_at)} · ended {fmt.when(detail.ended_at)}",
+        ]
+        if detail.title:
+            meta.insert(1, f"Title: {detail.title}")
+        self.query_one("#detail-meta", Static).update("\n".join(meta))
+        sections = []
+        for title, text in (
+            ("Objectives", detail.objectives),
+            ("Accomplishments", detail.accomplishments),
+            ("Blockers", detail.blockers),
+            ("Next steps", detail.next_steps),
+        ):
+            sections.append(f"── {title} ──\n{text.strip() or '—'}")
+        self.query_one("#detail-fields", Static).update("\n\n".join(sections))
+        loaded_handoff, produced = detail.loaded_handoff, detail.produced_handoff
+        self.query_one("#detail-loaded", Collapsible).title = (
+            f"Handoff it started from (session #{loaded_handoff.session_number}, "
+            f"v{loaded_handoff.version})"
+            if loaded_handoff
+            else "Handoff it started from: none"
+        )
+        self.query_one("#detail-loaded-text", Markdown).update(
+            loaded_handoff.content if loaded_handoff else "_This session started cold._"
+        )
+        self.query_one("#detail-produced", Collapsible).title = (
+            f"Handoff it produced (v{produced.version}, {produced.provider})"
+            if produced
+            else "Handoff it produced: none yet"
+        )
+        self.query_one("#detail-produced-text", Markdown).update(
+            produced.content if produced else "_No handoff yet._"
+        )
+        self._show_turns(turns)
+
+    def _show_turns(self, turns: Page[TurnView]) -> None:
+        self.turn_total = turns.total
+        self.turn_offset = turns.offset
+        title = self.query_one("#detail-turns-title", Static)
+        if turns.total == 0:
+            title.update("Conversation: no turns recorded")
+        else:
+            last = turns.offset + len(turns.items)
+            title.update(
+                f"Conversation: turns {turns.offset + 1:,}-{last:,} of {turns.total:,}"
+                "  ([ previous page, ] next page)"
+            )
+        box = self.query_one("#detail-turns", VerticalScroll)
+        box.remove_children()
+        widgets = []
+        for turn in turns.items:
+            text = turn.content
+            if len(text) > TURN_PREVIEW:
+                text = text[:TURN_PREVIEW] + f"\n… ({len(turn.content) - TURN_PREVIEW:,} more)"
+            widgets.append(Static(f"{turn.role}", classes=f"turn-role role-{turn.role}"))
+            widgets.append(Static(text, classes="turn-text", markup=False))
+        box.mount_all(widgets)
+
+    def action_page(self, step: int) -> None:
+        from orchestrator_tui.services import sessions
+
+        offset = self.turn_offset + step * TURNS_PAGE
+        if offset < 0 or offset >= max(self.turn_total, 1):
+            return
+        db_work(
+            self,
+            lambda db: sessions.turns(db, self.session_id, offset, TURNS_PAGE),
+            self._show_turns,
+            group="detail-turns",
+            description="Loading turns",
+        )
+
+    def action_complete(self) -> None:
+        from orchestrator_tui.tui.screens.timeline import COMPLETABLE, open_complete_form
+
+        if self.detail is None:
+            return
+        if self.detail.status not in COMPLETABLE:
+            self.notify(f"Session #{self.detail.number} is already {self.detail.status}.")
+            return
+        open_complete_form(self, self.session_id)
+
+    def action_handoff(self) -> None:
+        from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
+
+        if self.detail is None:
+            return
+        generate = self.detail.produced_handoff is None
+        if generate and self.detail.status in ("in_progress", "imported"):
+            self.notify("Complete the session (c) to write its handoff.")
+            return
+        self.app.push_screen(HandoffEditorScreen(self.session_id, generate=generate))
+
+    def action_copy(self) -> None:
+        from orchestrator_tui.tui.screens.timeline import copy_latest_handoff
+
+        if self.detail is not None:
+            copy_latest_handoff(self, self.session_id, self.detail.number)
+
+    def action_loaded(self) -> None:
+        from orchestrator_tui.tui.screens.handoff import HandoffViewScreen
+
+        if self.detail is None or self.detail.loaded_handoff is None:
+            self.notify("This session started without a handoff.")
+            return
+        self.app.push_screen(
+            HandoffViewScreen(self.detail.loaded_handoff, f"Session #{self.detail.number} loaded")
+        )
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

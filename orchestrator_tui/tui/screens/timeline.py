@@ -1,0 +1,319 @@
+"""A project's session timeline, newest first. Rows are fetched one page at a time as the
+cursor nears the end, so a project with 10,000 sessions opens as fast as one with ten."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Static
+
+from orchestrator_tui.records import (
+    AccountView,
+    HandoffView,
+    Page,
+    ProjectSummary,
+    SessionDetail,
+    SessionRow,
+    StartedSession,
+)
+from orchestrator_tui.tui import format as fmt
+from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.screens.forms import CompleteSessionForm, NewSessionForm
+from orchestrator_tui.tui.workers import db_work
+
+if TYPE_CHECKING:
+    from orchestrator_tui.db.database import Database
+
+PAGE = 100
+PREFETCH = 15  # rows before the end at which the next page is requested
+COMPLETABLE = ("in_progress", "imported")
+
+
+class TimelineScreen(BaseScreen):
+    HELP_TITLE = "Session timeline"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "detail", "Detail", tooltip="Open the selected session"),
+        Binding("n", "new_session", "New session", tooltip="Start the next session"),
+        Binding("c", "complete", "Complete", tooltip="Complete the selected open session"),
+        Binding("h", "handoff", "Handoff", tooltip="Open the selected session's handoff"),
+        Binding("y", "copy", "Copy handoff", tooltip="Copy the selected session's handoff"),
+        Binding("r", "refresh", "Refresh", tooltip="Read the sessions again"),
+        Binding("escape", "back", "Projects", tooltip="Back to the project list"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.project: ProjectSummary | None = None
+        self.rows: dict[int, SessionRow] = {}
+        self.total = 0
+        self._loading_more = False
+        self._project_id: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="timeline-title", classes="summary")
+        yield DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in (
+            ("number", "#"),
+            ("status", "Status"),
+            ("account", "Account"),
+            ("type", "Type"),
+            ("credits", "Credits"),
+            ("started", "Started"),
+            ("ended", "Ended"),
+            ("turns", "Turns"),
+            ("handoff", "Handoff"),
+            ("title", "Objective / title"),
+        ):
+            table.add_column(label, key=key)
+
+    def on_screen_resume(self) -> None:
+        if self._project_id != self.orchestrator.current_project_id:
+            self._loaded_version = -1
+        super().on_screen_resume()
+
+    def reload(self) -> None:
+        from orchestrator_tui.services import projects, sessions
+
+        wanted = self.orchestrator.current_project_id
+
+        def job(db: Database) -> tuple[ProjectSummary, Page[SessionRow]] | None:
+            if wanted is None:  # no project chosen yet: the most recently active one
+                recent = projects.list_projects(db, 0, 1, include_archived=False).items
+                if not recent:
+                    return None
+                project = recent[0]
+            else:
+                project = projects.get_project(db, wanted)
+            return project, sessions.timeline(db, project.id, 0, PAGE)
+
+        db_work(self, job, self._show_first, group="timeline", description="Loading sessions")
+
+    def _show_first(self, loaded: tuple[ProjectSummary, Page[SessionRow]] | None) -> None:
+        if loaded is None:
+            self.query_one("#timeline-title", Static).update(
+                "No project yet. Press p for the projects, then n to create one."
+            )
+            return
+        project, page = loaded
+        self.orchestrator.current_project_id = self._project_id = project.id
+        table = self.query_one(DataTable)
+        selected = self.selected()
+        table.clear()
+        self.rows.clear()
+        self.project = project
+        self._append(page)
+        if selected is not None and selected.id in self.rows:
+            table.move_cursor(row=table.get_row_index(str(selected.id)))
+        table.focus()
+
+    def _append(self, page: Page[SessionRow]) -> None:
+        table = self.query_one(DataTable)
+        self.total = page.total
+        for row in page.items:
+            if row.id in self.rows:
+                continue
+            self.rows[row.id] = row
+            table.add_row(
+                f"#{row.number}",
+                fmt.status(row.status),
+                row.account_name or "—",
+                row.session_type,
+                fmt.number(row.credits_used),
+                fmt.when(row.started_at),
+                fmt.when(row.ended_at),
+                fmt.number(row.turn_count),
+                "✔" if row.has_handoff else "",
+                fmt.one_line(row.title, 40),
+                key=str(row.id),
+            )
+        self._update_title()
+
+    def _update_title(self) -> None:
+        project = self.project
+        if project is None:
+            return
+        parts = [
+            f"{project.name}",
+            f"{self.total:,} session(s)",
+            f"{project.credits_used:,} credits used",
+        ]
+        if len(self.rows) < self.total:
+            parts.append(f"{len(self.rows):,} loaded (more load as you scroll)")
+        open_rows = [row for row in self.rows.values() if row.status == "in_progress"]
+        if open_rows:
+            parts.append(f"▶ session #{open_rows[0].number} in progress")
+        self.query_one("#timeline-title", Static).update(" · ".join(parts))
+
+    @on(DataTable.RowHighlighted)
+    def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one(DataTable)
+        near_end = event.cursor_row >= table.row_count - PREFETCH
+        if near_end and len(self.rows) < self.total and not self._loading_more:
+            self._load_more()
+
+    def _load_more(self) -> None:
+        from orchestrator_tui.services import sessions
+
+        project_id, offset = self._project_id, len(self.rows)
+        self._loading_more = True
+
+        def shown(page: Page[SessionRow]) -> None:
+            self._loading_more = False
+            self._append(page)
+
+        db_work(
+            self,
+            lambda db: sessions.timeline(db, project_id, offset, PAGE),
+            shown,
+            group="timeline-more",
+            description="Loading more sessions",
+            on_error=lambda error: setattr(self, "_loading_more", False),
+        )
+
+    def selected(self) -> SessionRow | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(int(key)) if key else None
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.orchestrator.switch_mode("projects")
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
+
+        row = self.selected()
+        if row is not None:
+            self.app.push_screen(SessionDetailScreen(row.id))
+
+    def action_new_session(self) -> None:
+        from orchestrator_tui.services import accounts
+
+        project = self.project
+        if project is None:
+            self.notify("Open a project first (p, then Enter).", severity="warning")
+            return
+        if project.status == "archived":
+            self.notify(f"{project.name} is archived; unarchive it first (p, x).", markup=False)
+            return
+
+        def ask(page: Page[AccountView]) -> None:
+            self.app.push_screen(NewSessionForm(project, page.items), self._started)
+
+        db_work(
+            self,
+            lambda db: accounts.list_accounts(db, 0, 500),
+            ask,
+            group="timeline-form",
+            description="Loading the account pool",
+        )
+
+    def _started(self, started: StartedSession | None) -> None:
+        from orchestrator_tui.tui.screens.handoff import HandoffViewScreen
+
+        if started is None:
+            return
+        self.changed()
+        number = started.session.number
+        if started.previous_handoff is None:
+            self.notify(f"Session #{number} started. No earlier handoff to load.")
+            return
+        self.app.push_screen(
+            HandoffViewScreen(started.previous_handoff, f"Session #{number} started with")
+        )
+
+    def action_complete(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        if row.status not in COMPLETABLE:
+            self.notify(
+                f"Session #{row.number} is {row.status.replace('_', ' ')}; "
+                "only an open session can be completed.",
+                severity="warning",
+            )
+            return
+        open_complete_form(self, row.id)
+
+    def action_handoff(self) -> None:
+        from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
+
+        row = self.selected()
+        if row is None:
+            return
+        if not row.has_handoff and row.status in COMPLETABLE:
+            self.notify(f"Session #{row.number} is still open: complete it (c) first.")
+            return
+        self.app.push_screen(HandoffEditorScreen(row.id, generate=not row.has_handoff))
+
+    def action_copy(self) -> None:
+        row = self.selected()
+        if row is not None:
+            copy_latest_handoff(self, row.id, row.number)
+
+
+def open_complete_form(screen: BaseScreen, session_id: int) -> None:
+    """Load the session (for the account's credits), then ask; on success, write the handoff."""
+    from orchestrator_tui.services import sessions
+    from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
+
+    def completed(detail: SessionDetail | None) -> None:
+        if detail is None:
+            return
+        screen.orchestrator.completion_drafts.pop(detail.id, None)
+        screen.changed()
+        screen.notify(
+            f"Session #{detail.number} completed: {detail.credits_used:,} credits. "
+            "Writing the handoff…"
+        )
+        screen.app.push_screen(HandoffEditorScreen(detail.id, generate=True))
+
+    def ask(detail: SessionDetail) -> None:
+        from orchestrator_tui.tui.app import CompletionDraft
+
+        draft = screen.orchestrator.completion_drafts.setdefault(detail.id, CompletionDraft())
+        screen.app.push_screen(CompleteSessionForm(detail, draft), completed)
+
+    db_work(
+        screen,
+        lambda db: sessions.get_session(db, session_id),
+        ask,
+        group="complete-form",
+        description="Loading the session",
+    )
+
+
+def copy_latest_handoff(screen: BaseScreen, session_id: int, number: int) -> None:
+    from orchestrator_tui.services import handoffs
+
+    def copy(handoff: HandoffView | None) -> None:
+        if handoff is None:
+            screen.notify(f"Session #{number} has no handoff yet.", severity="warning")
+        else:
+            screen.app.copy_to_clipboard(handoff.content)
+
+    db_work(
+        screen,
+        lambda db: handoffs.latest_handoff(db, session_id),
+        copy,
+        group="copy",
+        description="Reading the handoff",
+    )
