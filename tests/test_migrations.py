@@ -191,6 +191,18 @@ def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
     assert not list(elsewhere.iterdir())
 
 
+def test_a_percent_sign_in_the_path_is_fine(tmp_path: Path) -> None:
+    """Alembic's config interpolates "%"; a path (or password) may well contain one."""
+    folder = tmp_path / "100% mine"
+    database = Database.open(f"sqlite:///{folder / 'data.db'}")
+    try:
+        assert current_revision(database.engine) == HEAD_REVISION
+        assert projects.create_project(database, "p").name == "p"
+    finally:
+        database.close()
+    assert (folder / "data.db").is_file()
+
+
 def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     engine = open_database(db_url)
     try:
