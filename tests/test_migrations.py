@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -168,9 +169,6 @@ def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     target = tmp_path / "from-elsewhere.db"
-    env = dict(os.environ)
-    package_parent = str(Path(orchestrator_tui.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     script = (
         "import sys\n"
         "from orchestrator_tui.db.migrate import open_database, current_revision\n"
@@ -180,7 +178,7 @@ def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", script, f"sqlite:///{target}"],
         cwd=elsewhere,
-        env=env,
+        env=_python_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -189,6 +187,82 @@ def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
     assert done.stdout.strip() == HEAD_REVISION
     assert set(_revision_row(target)) == {HEAD_REVISION}
     assert not list(elsewhere.iterdir())
+
+
+def _python_env() -> dict[str, str]:
+    env = dict(os.environ)
+    package_parent = str(Path(orchestrator_tui.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    return env
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """The TUI and a CLI command (or two commands) started together on a fresh install."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    script = (
+        "import sys\n"
+        "from orchestrator_tui.db.migrate import open_database, current_revision\n"
+        "print(current_revision(open_database(sys.argv[1])))\n"
+    )
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, url],
+            env=_python_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [(process.communicate(timeout=120), process.returncode) for process in starts]
+    for (out, err), code in results:
+        assert code == 0, err
+        assert out.strip() == HEAD_REVISION
+    assert _revision_row(tmp_path / "shared.db") == [HEAD_REVISION]
+
+
+BROKEN_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_broken"
+down_revision = "0001_initial"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    op.add_column("project", sa.Column("color", sa.String(20), nullable=True))
+    raise RuntimeError("migration bug")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Database.open(db_url)
+    projects.create_project(first, "kept")
+    first.close()
+    path = _file(db_url)
+    schema = _schema(path)
+
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / "0002_broken.py").write_text(BROKEN_MIGRATION, encoding="utf-8")
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
+    monkeypatch.setattr(migrate, "HEAD_REVISION", "0002_broken")
+
+    with pytest.raises(RuntimeError, match="migration bug"):
+        Database.open(db_url)
+    assert _schema(path) == schema
+    assert _revision_row(path) == [HEAD_REVISION]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT name FROM project").fetchall() == [("kept",)]
 
 
 def test_a_percent_sign_in_the_path_is_fine(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from orchestrator_tui.db.engine import create_db_engine
 from orchestrator_tui.errors import OrchestratorError, SchemaTooNewError
@@ -16,9 +16,13 @@ HEAD_REVISION = "0001_initial"
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision(connection)
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
@@ -44,18 +48,25 @@ def upgrade(engine: Engine) -> str:
 
     config = _alembic_config(engine)
     script = ScriptDirectory.from_config(config)
-    if revision is not None:
-        try:
-            script.get_revision(revision)
-        except CommandError:
-            raise SchemaTooNewError(
-                f"The database is at schema revision {revision!r}, which this version of "
-                "orchestrator-tui does not know: it was written by a newer version. "
-                "Upgrade orchestrator-tui (or point --db at another database)."
-            ) from None
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        if connection.dialect.name == "sqlite":
+            # One migrator at a time: another process opening the same new file waits here
+            # (busy timeout), then finds the schema up to date instead of failing on
+            # "table already exists". The DDL also becomes one transaction.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            revision = _revision(connection)
+        if revision is not None:
+            try:
+                script.get_revision(revision)
+            except CommandError:
+                raise SchemaTooNewError(
+                    f"The database is at schema revision {revision!r}, which this version of "
+                    "orchestrator-tui does not know: it was written by a newer version. "
+                    "Upgrade orchestrator-tui (or point --db at another database)."
+                ) from None
+        if revision != HEAD_REVISION:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
     head = current_revision(engine)
     if head is None:
         raise OrchestratorError("Migrations ran but left no schema revision behind.")
