@@ -27,8 +27,8 @@ from orchestrator_tui.db.migrate import (
     current_revision,
     open_database,
 )
-from orchestrator_tui.errors import SchemaTooNewError
-from orchestrator_tui.services import projects
+from orchestrator_tui.errors import OrchestratorError, SchemaTooNewError
+from orchestrator_tui.services import handoffs, projects, sessions
 
 TABLES = {
     "project",
@@ -242,6 +242,114 @@ def downgrade() -> None:
 """
 
 
+def _with_second_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, revision: str, source: str
+) -> None:
+    """Make the app see a copy of its migrations plus ``source`` as the new head."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / f"{revision}.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
+    monkeypatch.setattr(migrate, "HEAD_REVISION", revision)
+
+
+def _populate(url: str) -> None:
+    database = Database.open(url)
+    try:
+        project = projects.create_project(database, "kept")
+        started = sessions.start_session(database, project.id).session
+        sessions.add_turns(database, started.id, [("user", "hello"), ("assistant", "hi")])
+        sessions.complete_session(database, started.id, 0, "did it")
+        handoffs.generate_handoff(database, started.id)
+    finally:
+        database.close()
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as raw:
+        return {
+            table: int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            for table in ("project", "session", "conversation_turn", "handoff")
+        }
+
+
+ALTER_PROJECT = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_color"
+down_revision = "0001_initial"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # How Alembic alters a SQLite table: copy it, drop the old one, rename the copy.
+    with op.batch_alter_table("project", recreate="always") as batch:
+        batch.add_column(sa.Column("color", sa.String(20), nullable=True))
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def test_altering_a_parent_table_keeps_the_rows_that_point_to_it(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With foreign keys on during migrations, dropping the old project table would
+    cascade-delete every session, turn and handoff."""
+    _populate(db_url)
+    path = _file(db_url)
+    before = _counts(path)
+    assert before == {"project": 1, "session": 1, "conversation_turn": 2, "handoff": 1}
+    _with_second_migration(tmp_path, monkeypatch, "0002_color", ALTER_PROJECT)
+
+    database = Database.open(db_url)
+    try:
+        assert current_revision(database.engine) == "0002_color"
+        with database.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert sessions.timeline(database, "kept").items[0].has_handoff
+    finally:
+        database.close()
+    assert _counts(path) == before
+    with sqlite3.connect(path) as raw:
+        columns = [row[1] for row in raw.execute("PRAGMA table_info(project)")]
+    assert "color" in columns
+
+
+ORPHANING_MIGRATION = """
+from alembic import op
+
+revision = "0002_orphans"
+down_revision = "0001_initial"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("DELETE FROM project")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def test_a_migration_that_breaks_references_is_rolled_back(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _populate(db_url)
+    path = _file(db_url)
+    before = _counts(path)
+    _with_second_migration(tmp_path, monkeypatch, "0002_orphans", ORPHANING_MIGRATION)
+    with pytest.raises(OrchestratorError, match="broken references"):
+        Database.open(db_url)
+    assert _counts(path) == before
+    assert _revision_row(path) == ["0001_initial"]
+
+
 def test_a_failing_migration_leaves_the_database_as_it_was(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,12 +358,7 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
     first.close()
     path = _file(db_url)
     schema = _schema(path)
-
-    migrations = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "0002_broken.py").write_text(BROKEN_MIGRATION, encoding="utf-8")
-    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
-    monkeypatch.setattr(migrate, "HEAD_REVISION", "0002_broken")
+    _with_second_migration(tmp_path, monkeypatch, "0002_broken", BROKEN_MIGRATION)
 
     with pytest.raises(RuntimeError, match="migration bug"):
         Database.open(db_url)

@@ -375,3 +375,17 @@ def test_a_failing_generator_still_stores_a_handoff(
     assert stored.version == 1
     assert "## Done\nshipped it" in stored.content
     assert handoffs.latest_handoff(db, started.id) == stored
+
+
+def test_prose_that_mentions_a_todo_is_not_a_todo() -> None:
+    handoff = render_rules_handoff(
+        context(
+            turns=[
+                ("user", "Move the webhook secret into settings like the TODO says."),
+                ("assistant", "Done; the todo list is empty now. TODO: rotate the webhook secret"),
+            ]
+        )
+    )
+    assert "- TODO: rotate the webhook secret" in handoff
+    assert "TODO: says" not in handoff
+    assert "list is empty" not in handoff

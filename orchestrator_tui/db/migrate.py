@@ -48,25 +48,42 @@ def upgrade(engine: Engine) -> str:
 
     config = _alembic_config(engine)
     script = ScriptDirectory.from_config(config)
-    with engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            # One migrator at a time: another process opening the same new file waits here
-            # (busy timeout), then finds the schema up to date instead of failing on
-            # "table already exists". The DDL also becomes one transaction.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            revision = _revision(connection)
-        if revision is not None:
-            try:
-                script.get_revision(revision)
-            except CommandError:
-                raise SchemaTooNewError(
-                    f"The database is at schema revision {revision!r}, which this version of "
-                    "orchestrator-tui does not know: it was written by a newer version. "
-                    "Upgrade orchestrator-tui (or point --db at another database)."
-                ) from None
-        if revision != HEAD_REVISION:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Alembic alters a SQLite table by copying it and dropping the old one; with
+            # foreign keys on, that DROP would cascade-delete the rows that point to it
+            # (every session of every project). Off for the migration (it can only change
+            # outside a transaction), checked before the commit, back on afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if sqlite:
+                    # One migrator at a time: another process opening the same new file waits
+                    # here (busy timeout), then finds the schema up to date instead of failing
+                    # on "table already exists". The DDL also becomes one transaction.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    revision = _revision(connection)
+                if revision is not None:
+                    try:
+                        script.get_revision(revision)
+                    except CommandError:
+                        raise SchemaTooNewError(
+                            f"The database is at schema revision {revision!r}, which this "
+                            "version of orchestrator-tui does not know: it was written by a "
+                            "newer version. Upgrade orchestrator-tui (or point --db at "
+                            "another database)."
+                        ) from None
+                if revision != HEAD_REVISION:
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise OrchestratorError("A migration left rows with broken references.")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     head = current_revision(engine)
     if head is None:
         raise OrchestratorError("Migrations ran but left no schema revision behind.")

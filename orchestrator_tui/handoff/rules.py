@@ -27,7 +27,9 @@ _ERROR_RE = re.compile(
     r"(Traceback \(most recent call last\)|\b\w*(?:Error|Exception)\b:.*|\berror(?:\[\w+\])?:.*|"
     r"\bFAILED\b.*|\bpanic(?:ked)?\b.*|command not found.*)",
 )
-_TODO_RE = re.compile(r"\b(?:TODO|FIXME|XXX)\b[:\s-]*(.+)", re.IGNORECASE)
+# A marker followed by a colon ("TODO: x", "fixme(ana): y"), so that prose such as
+# "like the TODO says" is not taken for one.
+_TODO_RE = re.compile(r"\b(?:TODO|FIXME|XXX)(?:\([^)]*\))?:\s*(.+)", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"\r?\n|;\s+|;$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)]|\[[ xX]\])\s*")
 _WORD_RE = re.compile(r"[a-z0-9]+")

@@ -20,6 +20,15 @@ def when(value: datetime | None, empty: str = "—") -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def end_time(start: datetime, end: datetime | None) -> str:
+    """The end of a span: just the time when it ends on the day it started."""
+    if end is None:
+        return "—"
+    if end.astimezone().date() == start.astimezone().date():
+        return end.astimezone().strftime("%H:%M")
+    return when(end)
+
+
 def number(value: int | None, empty: str = "—") -> str:
     return empty if value is None else f"{value:,}"
 

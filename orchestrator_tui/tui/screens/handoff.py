@@ -64,7 +64,9 @@ class HandoffEditorScreen(BaseScreen):
         Binding("f3", "save_file", "Save .md", tooltip="Write the text to a Markdown file"),
         Binding("f4", "external_editor", "$EDITOR", tooltip="Edit in $EDITOR (suspends the app)"),
         Binding("f5", "versions", "Versions", tooltip="Earlier versions of this handoff"),
-        Binding("f6", "regenerate", "Regenerate", tooltip="Write a fresh handoff (rules engine)"),
+        Binding(
+            "ctrl+r", "regenerate", "Regenerate", tooltip="Write a fresh handoff (rules engine)"
+        ),
         Binding("escape", "close", "Back", tooltip="Close the editor"),
     ]
 
@@ -123,7 +125,7 @@ class HandoffEditorScreen(BaseScreen):
     def _loaded(self, loaded: tuple[SessionDetail, HandoffView | None]) -> None:
         self.session, handoff = loaded
         if handoff is None:
-            self._set_title("no handoff yet: press F6 to write one")
+            self._set_title("no handoff yet: press ctrl+r to write one")
             return
         self._show(handoff)
 

@@ -34,7 +34,7 @@ class ProjectsScreen(BaseScreen):
         Binding("e", "edit_project", "Edit", tooltip="Rename or describe the selected project"),
         Binding("x", "archive", "Archive", tooltip="Archive or unarchive the selected project"),
         Binding("l", "load_demo", "Load demo", tooltip="Load the demo data set (idempotent)"),
-        Binding("r", "refresh", "Refresh", tooltip="Read the projects again"),
+        Binding("r", "refresh", "Refresh", tooltip="Read the projects again", show=False),
     ]
 
     def __init__(self) -> None:
@@ -158,7 +158,7 @@ class ProjectsScreen(BaseScreen):
         db_work(
             self,
             demo.load_demo,
-            lambda result: self.saved(str(result)),
+            lambda result: self.saved(result.message()),
             group="projects-write",
             description="Loading the demo data",
         )

@@ -40,8 +40,8 @@ class TimelineScreen(BaseScreen):
         Binding("c", "complete", "Complete", tooltip="Complete the selected open session"),
         Binding("h", "handoff", "Handoff", tooltip="Open the selected session's handoff"),
         Binding("y", "copy", "Copy handoff", tooltip="Copy the selected session's handoff"),
-        Binding("r", "refresh", "Refresh", tooltip="Read the sessions again"),
-        Binding("escape", "back", "Projects", tooltip="Back to the project list"),
+        Binding("r", "refresh", "Refresh", tooltip="Read the sessions again", show=False),
+        Binding("escape", "back", "Projects", tooltip="Back to the project list", show=False),
     ]
 
     def __init__(self) -> None:
@@ -128,7 +128,7 @@ class TimelineScreen(BaseScreen):
                 row.session_type,
                 fmt.number(row.credits_used),
                 fmt.when(row.started_at),
-                fmt.when(row.ended_at),
+                fmt.end_time(row.started_at, row.ended_at),
                 fmt.number(row.turn_count),
                 "✔" if row.has_handoff else "",
                 fmt.one_line(row.title, 40),

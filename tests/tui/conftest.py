@@ -1,0 +1,51 @@
+"""Helpers for driving the real app with Pilot on a temporary database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.services import accounts, projects
+from orchestrator_tui.services.accounts import AccountFields
+from orchestrator_tui.tui.app import OrchestratorApp
+
+SIZE = (130, 40)
+
+
+async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
+    """Wait until the workers are done and what they handed back has been drawn."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*text)
+
+
+def freeze_cursors(app: OrchestratorApp) -> None:
+    """Snapshots must not depend on when the cursor blinked."""
+    for widget in app.screen.query("Input, TextArea").results():
+        if isinstance(widget, Input | TextArea):
+            widget.cursor_blink = False
+
+
+@pytest.fixture
+def seeded(db: Database) -> Iterator[Database]:
+    """A project and an account with 500 credits."""
+    projects.create_project(db, "Webshop", "The online shop")
+    accounts.create_account(
+        db, AccountFields(name="claude-pro", platform="claude", credit_limit=500)
+    )
+    yield db
+
+
+@pytest.fixture
+def app(db_url: str) -> OrchestratorApp:
+    """The real app on the test database (opened by the app itself, like a user's)."""
+    return OrchestratorApp(db_url)

@@ -1,0 +1,207 @@
+"""The core loop driven through the keys, checked against what the database holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static, TextArea
+
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.services import accounts, handoffs, projects, sessions
+from orchestrator_tui.tui.app import OrchestratorApp
+from orchestrator_tui.tui.screens.forms import CompleteSessionForm, NewSessionForm, ProjectForm
+from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen, HandoffViewScreen
+from orchestrator_tui.tui.screens.projects import ProjectsScreen
+from orchestrator_tui.tui.screens.timeline import TimelineScreen
+
+from .conftest import SIZE, settle, type_text
+
+
+def field_error(app: OrchestratorApp, name: str) -> str:
+    return str(app.screen.query_one(f"#error-{name}", Static).render())
+
+
+async def test_empty_database_welcomes_and_creates_a_project(
+    app: OrchestratorApp, db: Database
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProjectsScreen)
+        assert not screen.query_one("#welcome").has_class("hidden")
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectForm)
+        await pilot.press("enter")  # empty name: refused in the form
+        await settle(pilot)
+        assert "required" in field_error(app, "name")
+        assert projects.list_projects(db).total == 0
+        await type_text(pilot, "Webshop")
+        await pilot.press("tab")
+        await type_text(pilot, "The online shop")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        assert app.screen.query_one("#welcome").has_class("hidden")
+        assert app.screen.query_one(DataTable).row_count == 1
+    [project] = projects.list_projects(db).items
+    assert (project.name, project.description) == ("Webshop", "The online shop")
+
+
+async def test_load_demo_from_the_welcome_screen(app: OrchestratorApp, db: Database) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot, rounds=8)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == projects.list_projects(db).total >= 3
+
+
+async def test_whole_session_loop_from_the_keyboard(
+    app: OrchestratorApp, seeded: Database, isolated_environment: Path
+) -> None:
+    db = seeded
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")  # the most recently active project opens
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        assert app.screen.project is not None and app.screen.project.name == "Webshop"
+
+        # 1. start a session: objectives typed, the best account preselected
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewSessionForm)
+        await type_text(pilot, "Build the checkout; add payment tests")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        [first] = sessions.timeline(db, "Webshop").items
+        assert (first.number, first.status, first.account_name) == (1, "in_progress", "claude-pro")
+
+        # 2. complete it: bad input is refused in the form and nothing is written
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, CompleteSessionForm)
+        await type_text(pilot, "abc")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "not a number" in field_error(app, "credits")
+        assert "required" in field_error(app, "accomplishments")
+        await pilot.press("backspace", "backspace", "backspace")
+        await type_text(pilot, "900")
+        await pilot.press("tab")
+        await type_text(pilot, "Built checkout; wrote 5 payment tests")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "more than the account has left (500)" in field_error(app, "credits")
+        assert sessions.get_session(db, first.id).status == "in_progress"
+
+        # Escape keeps the draft for the next try
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CompleteSessionForm)
+        assert form.value("accomplishments") == "Built checkout; wrote 5 payment tests"
+        assert form.value("credits") == "900"
+        await pilot.press("backspace", "backspace", "backspace")
+        await type_text(pilot, "120")
+        await pilot.press("tab", "tab")
+        await type_text(pilot, "Stripe webhook flaky")
+        await pilot.press("tab")
+        await type_text(pilot, "Add retries to the webhook handler")
+        await pilot.press("enter")
+        await settle(pilot, rounds=6)
+
+        # 3. the handoff was written in a worker and pushed into the editor
+        editor = app.screen
+        assert isinstance(editor, HandoffEditorScreen)
+        text = editor.query_one(TextArea).text
+        assert "## Open blockers\n- Stripe webhook flaky" in text
+        assert "- Add retries to the webhook handler" in text
+        assert editor.query_one("#handoff-progress").has_class("hidden")
+
+        # 4. edit and save: a new version; earlier versions stay
+        editor.query_one(TextArea).focus()
+        await pilot.press("ctrl+home")
+        await type_text(pilot, "Remember the staging keys. ")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        edited_text = editor.query_one(TextArea).text
+
+        # 5. copy it with one key
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.clipboard == edited_text
+        assert app.last_copy is not None and app.last_copy.file is not None
+        assert app.last_copy.file.read_text() == edited_text
+        assert app.last_copy.file.is_relative_to(isolated_environment)
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+
+        # 6. the next session loads the edited handoff, shown at once; y copies it
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HandoffViewScreen)
+        assert app.screen.handoff.content == edited_text
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.clipboard == edited_text
+
+    done = sessions.get_session(db, first.id)
+    assert (done.status, done.credits_used) == ("completed", 120)
+    assert accounts.get_account(db, "claude-pro").credits_remaining == 380
+    versions = handoffs.versions(db, first.id)
+    assert [(v.version, v.provider) for v in versions] == [(2, "edited"), (1, "rules")]
+    assert done.produced_handoff is not None and done.produced_handoff.content == edited_text
+    second = sessions.timeline(db, "Webshop").items[0]
+    assert second.number == 2
+    loaded = sessions.get_session(db, second.id).loaded_handoff
+    assert loaded is not None and (loaded.id, loaded.version) == (versions[0].id, 2)
+
+
+async def test_a_session_cannot_be_completed_twice_from_the_timeline(
+    app: OrchestratorApp, seeded: Database
+) -> None:
+    started = sessions.start_session(seeded, "Webshop", "claude-pro")
+    sessions.complete_session(seeded, started.session.id, 50, "Done")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)  # no form opened
+        assert any("only an open session" in n.message for n in app._notifications)
+    assert accounts.get_account(seeded, "claude-pro").credits_remaining == 450
+
+
+async def test_regenerate_and_versions_from_the_editor(
+    app: OrchestratorApp, seeded: Database
+) -> None:
+    started = sessions.start_session(seeded, "Webshop", "claude-pro")
+    sessions.complete_session(seeded, started.session.id, 50, "Shipped v1")
+    handoffs.generate_handoff(seeded, started.session.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, HandoffEditorScreen)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # the older version into the editor
+        await settle(pilot)
+        assert isinstance(app.screen, HandoffEditorScreen)
+        assert app.screen.dirty is False  # v1 and v2 have the same text
+    assert [v.version for v in handoffs.versions(seeded, started.session.id)] == [2, 1]

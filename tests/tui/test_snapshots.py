@@ -1,0 +1,75 @@
+"""SVG snapshots of the main screens on the demo data (fixed clock, UTC, cursor frozen).
+
+After an intended visual change: `pytest tests/tui/test_snapshots.py --snapshot-update`,
+then look at the new SVGs before committing them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+
+from orchestrator_tui.db.database import Database
+from orchestrator_tui.services import demo
+from orchestrator_tui.tui.app import OrchestratorApp
+
+from .conftest import SIZE, freeze_cursors, settle
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def demo_app(db: Database, db_url: str) -> Iterator[OrchestratorApp]:
+    demo.load_demo(db, now=demo.DEMO_NOW)
+    yield OrchestratorApp(db_url)
+
+
+def keys(*pressed: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press keys one at a time, letting the workers finish after each."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        for key in pressed:
+            await pilot.press(key)
+            await settle(pilot)
+        freeze_cursors(pilot.app)  # type: ignore[arg-type]
+        await pilot.pause()
+
+    return run
+
+
+def test_welcome(snap_compare: SnapCompare, app: OrchestratorApp) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys())
+
+
+def test_projects(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys())
+
+
+def test_dashboard(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("d"))
+
+
+def test_timeline(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("enter"))
+
+
+def test_session_detail(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("enter", "down", "enter"))
+
+
+def test_complete_session_form(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("enter", "c"))
+
+
+def test_handoff_editor(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("enter", "down", "h"))
+
+
+def test_account_pool(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("a"))
+
+
+def test_help(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("question_mark"))
