@@ -389,3 +389,28 @@ def test_prose_that_mentions_a_todo_is_not_a_todo() -> None:
     assert "- TODO: rotate the webhook secret" in handoff
     assert "TODO: says" not in handoff
     assert "list is empty" not in handoff
+
+
+def test_items_carry_over_from_a_minimal_or_hand_edited_handoff() -> None:
+    minimal = render_minimal_handoff(
+        context(session_number=1, blockers="ci is red\nflaky login test", next_steps="write docs")
+    )
+    after = render_rules_handoff(context(accomplishments="refactored", previous_handoff=minimal))
+    assert section(after, "Open blockers") == [
+        "ci is red" + CARRIED,
+        "flaky login test" + CARRIED,
+    ]
+    assert section(after, "Next steps") == ["write docs" + CARRIED]
+
+    edited = (
+        "# My own handoff\n\n## Next steps\n1. ship the beta\n2) update the changelog\n"
+        "[ ] tell the team\n\n## Notes\n- not a step\n"
+    )
+    after_edit = render_rules_handoff(
+        context(accomplishments="refactored", previous_handoff=edited)
+    )
+    assert section(after_edit, "Next steps") == [
+        "ship the beta" + CARRIED,
+        "update the changelog" + CARRIED,
+        "tell the team" + CARRIED,
+    ]

@@ -83,7 +83,8 @@ def _is_done(item: str, covering: list[tuple[str, set[str]]]) -> bool:
 
 
 def previous_open_items(previous: str | None) -> tuple[list[str], list[str]]:
-    """The bullets under "Open blockers" and "Next steps" of an earlier handoff."""
+    """The items under "Open blockers" and "Next steps" of an earlier handoff: bullets,
+    numbered items or plain lines (the minimal handoff and users' edits have those)."""
     sections: dict[str, list[str]] = {"open blockers": [], "next steps": []}
     current: list[str] | None = None
     for line in (previous or "").splitlines():
@@ -91,11 +92,11 @@ def previous_open_items(previous: str | None) -> tuple[list[str], list[str]]:
         if heading:
             current = sections.get(heading.group(1).strip().casefold())
             continue
-        if current is not None and re.match(r"^\s*[-*]\s+", line):
-            item = _BULLET_RE.sub("", line).strip()
-            item = item.removesuffix(CARRIED).strip()
-            if item and not item.startswith("_"):
-                current.append(item)
+        if current is not None:
+            for item in split_items(line):
+                item = item.removesuffix(CARRIED).strip()
+                if item and not item.startswith("_"):
+                    current.append(item)
     return sections["open blockers"], sections["next steps"]
 
 

@@ -64,9 +64,7 @@ class HandoffEditorScreen(BaseScreen):
         Binding("f3", "save_file", "Save .md", tooltip="Write the text to a Markdown file"),
         Binding("f4", "external_editor", "$EDITOR", tooltip="Edit in $EDITOR (suspends the app)"),
         Binding("f5", "versions", "Versions", tooltip="Earlier versions of this handoff"),
-        Binding(
-            "ctrl+r", "regenerate", "Regenerate", tooltip="Write a fresh handoff"
-        ),
+        Binding("ctrl+r", "regenerate", "Regenerate", tooltip="Write a fresh handoff"),
         Binding("escape", "close", "Back", tooltip="Close the editor"),
     ]
 
