@@ -212,7 +212,7 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(6)
+        for _ in range(4)
     ]
     results = [(process.communicate(timeout=120), process.returncode) for process in starts]
     for (out, err), code in results:
