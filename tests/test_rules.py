@@ -78,7 +78,7 @@ def test_every_section_is_present_in_order() -> None:
     assert section(markdown, "Key files") == ["_none mentioned_"]
     assert section(markdown, "Recent requests") == ["_none recorded_"]
     summary = section(markdown, "Summary")[0]
-    assert "Session #2 (development) on **main**" in summary
+    assert "Session #2 (development) on main" in summary
     assert "set out to: ship the checkout" in summary
 
 
@@ -389,6 +389,19 @@ def test_prose_that_mentions_a_todo_is_not_a_todo() -> None:
     assert "- TODO: rotate the webhook secret" in handoff
     assert "TODO: says" not in handoff
     assert "list is empty" not in handoff
+
+
+def test_library_names_are_not_files_and_backticks_survive() -> None:
+    handoff = render_rules_handoff(
+        context(
+            turns=[
+                ("user", "Build it with Next.js and Node.js; the page is app/page.tsx"),
+                ("assistant", "SyntaxError: unexpected token `}` in app/page.tsx"),
+            ]
+        )
+    )
+    assert section(handoff, "Key files") == ["`app/page.tsx`"]
+    assert "- `` SyntaxError: unexpected token `}` in app/page.tsx ``" in handoff
 
 
 def test_items_carry_over_from_a_minimal_or_hand_edited_handoff() -> None:

@@ -23,6 +23,15 @@ _FILE_RE = re.compile(
     r"env|dockerfile|mk|gradle|xml|swift))\b",
     re.IGNORECASE,
 )
+# Names of tools and libraries that look like files ("built with Next.js").
+_NOT_FILES = frozenset(
+    {
+        *("next.js", "node.js", "nuxt.js", "vue.js", "react.js", "express.js", "nest.js"),
+        *("three.js", "d3.js", "chart.js", "ember.js", "backbone.js", "angular.js"),
+        *("alpine.js", "solid.js", "svelte.js", "deno.js", "bun.js", "p5.js", "moment.js"),
+        *("day.js", "socket.io", "anime.js", "vite.js"),
+    }
+)
 _ERROR_RE = re.compile(
     r"(Traceback \(most recent call last\)|\b\w*(?:Error|Exception)\b:.*|\berror(?:\[\w+\])?:.*|"
     r"\bFAILED\b.*|\bpanic(?:ked)?\b.*|command not found.*)",
@@ -110,7 +119,8 @@ def _conversation_facts(
     requests: list[str] = []
     for role, content in turns:
         for match in _FILE_RE.finditer(content):
-            files[match.group(1)] += 1
+            if match.group(1).casefold() not in _NOT_FILES:
+                files[match.group(1)] += 1
         if role in ("assistant", "tool", "system"):
             for match in _ERROR_RE.finditer(content):
                 errors.append(_shorten(match.group(1), 200))
@@ -126,6 +136,13 @@ def _conversation_facts(
         _unique(todos)[:MAX_ITEMS],
         list(reversed(_unique(reversed(requests))[:MAX_REQUESTS])),
     )
+
+
+def _code(text: str) -> str:
+    """Inline code that survives backticks inside the text (Markdown's longer fence)."""
+    if "`" not in text:
+        return f"`{text}`"
+    return f"`` {text} ``"
 
 
 def _bullets(items: list[str], empty: str) -> list[str]:
@@ -187,7 +204,7 @@ def render_rules_handoff(ctx: HandoffContext) -> str:
         steps = [f"Resolve: {blocker}" for blocker in blockers or carried_blockers]
     steps = _unique(steps)
 
-    who = f" on **{ctx.account_name}**" if ctx.account_name else ""
+    who = f" on {ctx.account_name}" if ctx.account_name else ""
     when = ctx.started_at.strftime("%Y-%m-%d %H:%M")
     if ctx.ended_at is not None:
         when += " → " + ctx.ended_at.strftime("%Y-%m-%d %H:%M")
@@ -216,8 +233,8 @@ def render_rules_handoff(ctx: HandoffContext) -> str:
     lines += ["## Open blockers", *_bullets(open_blockers, "none"), ""]
     lines += ["## Next steps", *_bullets(steps, "none recorded"), ""]
     if errors:
-        lines += ["## Errors seen", *(f"- `{error}`" for error in errors), ""]
-    lines += ["## Key files", *_bullets([f"`{path}`" for path in files], "none mentioned"), ""]
+        lines += ["## Errors seen", *(f"- {_code(error)}" for error in errors), ""]
+    lines += ["## Key files", *_bullets([_code(path) for path in files], "none mentioned"), ""]
     lines += ["## Recent requests", *_bullets([f"“{r}”" for r in requests], "none recorded"), ""]
     lines += ["## Budget", *_budget_lines(ctx)]
     return "\n".join(lines).rstrip() + "\n"
