@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.widgets import DataTable, Static, TextArea
 
 from orchestrator_tui.db.database import Database
@@ -205,3 +206,33 @@ async def test_regenerate_and_versions_from_the_editor(
         assert isinstance(app.screen, HandoffEditorScreen)
         assert app.screen.dirty is False  # v1 and v2 have the same text
     assert [v.version for v in handoffs.versions(seeded, started.session.id)] == [2, 1]
+
+
+async def test_pasting_into_the_completion_form(app: OrchestratorApp, seeded: Database) -> None:
+    """A multi-line paste keeps every line; a 50 MB paste is refused and loses nothing."""
+    started = sessions.start_session(seeded, "Webshop", "claude-pro")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CompleteSessionForm)
+        await type_text(pilot, "30")
+        await pilot.press("tab")
+        field = form.query_one("#field-accomplishments")
+        field.post_message(events.Paste("- Built the cart\n\n- Wrote 5 tests\n"))
+        await settle(pilot)
+        assert form.value("accomplishments") == "- Built the cart; - Wrote 5 tests"
+        field.post_message(events.Paste("x" * 50_000_000))
+        await settle(pilot)
+        assert form.value("accomplishments") == "- Built the cart; - Wrote 5 tests"
+        assert any("Nothing was pasted" in n.message for n in app._notifications)
+        await pilot.press("enter")
+        await settle(pilot, rounds=6)
+        assert isinstance(app.screen, HandoffEditorScreen)
+    done = sessions.get_session(seeded, started.session.id)
+    assert done.accomplishments == "- Built the cart; - Wrote 5 tests"
+    assert done.produced_handoff is not None
+    assert "- Built the cart\n- Wrote 5 tests" in done.produced_handoff.content

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -17,12 +17,34 @@ from textual.widgets import Button, Input, Label, Static
 
 from orchestrator_tui.errors import OrchestratorError, ValidationError
 from orchestrator_tui.tui.workers import db_work
+from orchestrator_tui.validation import MAX_TEXT
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
     from orchestrator_tui.tui.app import OrchestratorApp
 
 T = TypeVar("T")
+
+
+class FieldInput(Input):
+    """A form field that keeps every line of a paste (joined with "; ", the item separator)
+    where a plain Input keeps only the first, and refuses a paste too big for any field."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # instead of Input's first-line-only paste
+        event.stop()
+        if len(event.text) > MAX_TEXT:
+            self.notify(
+                f"That paste has {len(event.text):,} characters; a field takes at most "
+                f"{MAX_TEXT:,}. Nothing was pasted.",
+                severity="error",
+            )
+            return
+        text = "; ".join(line.strip() for line in event.text.splitlines() if line.strip())
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *self.selection)
 
 
 class FormModal(ModalScreen[T | None], Generic[T]):

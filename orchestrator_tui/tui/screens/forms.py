@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Select, Static
 
 from orchestrator_tui.errors import ValidationError
 from orchestrator_tui.records import (
@@ -23,7 +23,7 @@ from orchestrator_tui.records import (
     SessionDetail,
     StartedSession,
 )
-from orchestrator_tui.tui.screens.form import FormModal
+from orchestrator_tui.tui.screens.form import FieldInput, FormModal
 from orchestrator_tui.validation import clean_name, completion_errors, parse_credits
 
 if TYPE_CHECKING:
@@ -50,10 +50,10 @@ class ProjectForm(FormModal[ProjectSummary]):
     def fields(self) -> ComposeResult:
         project = self.project
         yield from self.field(
-            "name", "Name", Input(project.name if project else "", max_length=200)
+            "name", "Name", FieldInput(project.name if project else "", max_length=200)
         )
         description = project.description if project else ""
-        yield from self.field("description", "Description", Input(description))
+        yield from self.field("description", "Description", FieldInput(description))
 
     def validate(self) -> dict[str, str]:
         try:
@@ -82,7 +82,7 @@ class AccountForm(FormModal[AccountView]):
 
     def fields(self) -> ComposeResult:
         a = self.account
-        yield from self.field("name", "Name", Input(a.name if a else "", max_length=200))
+        yield from self.field("name", "Name", FieldInput(a.name if a else "", max_length=200))
         yield from self.field(
             "platform",
             "Platform",
@@ -91,12 +91,12 @@ class AccountForm(FormModal[AccountView]):
         yield from self.field(
             "credit_limit",
             "Credit limit",
-            Input(str(a.credit_limit) if a else "", placeholder="e.g. 1000"),
+            FieldInput(str(a.credit_limit) if a else "", placeholder="e.g. 1000"),
         )
         yield from self.field(
             "credits_remaining",
             "Credits remaining (empty: the limit)",
-            Input(str(a.credits_remaining) if a else ""),
+            FieldInput(str(a.credits_remaining) if a else ""),
         )
         statuses = tuple(status.value for status in AccountStatus)
         yield from self.field(
@@ -107,7 +107,7 @@ class AccountForm(FormModal[AccountView]):
         yield from self.field(
             "specialization",
             "Specialization (comma-separated tags)",
-            Input(a.specialization if a else "", placeholder="e.g. python, refactoring"),
+            FieldInput(a.specialization if a else "", placeholder="e.g. python, refactoring"),
         )
         yield from self.field(
             "reset_cadence",
@@ -118,7 +118,7 @@ class AccountForm(FormModal[AccountView]):
                 allow_blank=False,
             ),
         )
-        yield from self.field("notes", "Notes", Input(a.notes if a else ""))
+        yield from self.field("notes", "Notes", FieldInput(a.notes if a else ""))
 
     def _select(self, name: str) -> str:
         return str(self.query_one(f"#field-{name}", Select).value)
@@ -195,7 +195,7 @@ class NewSessionForm(FormModal[StartedSession]):
         yield from self.field(
             "objectives",
             "Objectives (separate several with ;)",
-            Input(placeholder="e.g. Finish the importer; add tests"),
+            FieldInput(placeholder="e.g. Finish the importer; add tests"),
         )
 
     def job(self, db: Database) -> StartedSession:
@@ -232,14 +232,16 @@ class CompleteSessionForm(FormModal[SessionDetail]):
 
     def fields(self) -> ComposeResult:
         d = self.draft
-        yield from self.field("credits", "Credits used", Input(d.credits, placeholder="e.g. 85"))
+        yield from self.field(
+            "credits", "Credits used", FieldInput(d.credits, placeholder="e.g. 85")
+        )
         yield from self.field(
             "accomplishments",
             "Accomplishments (required; separate items with ;)",
-            Input(d.accomplishments, placeholder="e.g. Built the parser; 12 tests pass"),
+            FieldInput(d.accomplishments, placeholder="e.g. Built the parser; 12 tests pass"),
         )
-        yield from self.field("blockers", "Blockers", Input(d.blockers))
-        yield from self.field("next_steps", "Next steps", Input(d.next_steps))
+        yield from self.field("blockers", "Blockers", FieldInput(d.blockers))
+        yield from self.field("next_steps", "Next steps", FieldInput(d.next_steps))
 
     def _keep_draft(self) -> None:
         for name in self.FIELDS:
@@ -284,7 +286,7 @@ class SaveFileForm(FormModal[Path]):
         self.suggested = suggested
 
     def fields(self) -> ComposeResult:
-        yield from self.field("path", "File (Markdown)", Input(self.suggested))
+        yield from self.field("path", "File (Markdown)", FieldInput(self.suggested))
 
     def validate(self) -> dict[str, str]:
         raw = self.value("path").strip()
