@@ -92,6 +92,7 @@ class SessionRow:
 
     id: int
     project_id: int
+    project_name: str
     number: int
     status: str
     account_name: str | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
-from orchestrator_tui.db.models import ConversationTurn, Handoff, WorkSession
+from orchestrator_tui.db.models import ConversationTurn, Handoff, Project, WorkSession
 from orchestrator_tui.errors import NotFoundError
 from orchestrator_tui.records import SessionRow
 
@@ -55,7 +55,9 @@ def timeline(session: Session, project_id: int | None, offset: int, limit: int) 
     has_handoff = (
         exists().where(col(Handoff.session_id) == col(WorkSession.id)).correlate(WorkSession)
     )
-    query = select(WorkSession, turns, has_handoff)
+    query = select(WorkSession, col(Project.name), turns, has_handoff).join(
+        Project, col(Project.id) == col(WorkSession.project_id)
+    )
     if project_id is not None:
         query = query.where(WorkSession.project_id == project_id).order_by(
             col(WorkSession.number).desc()
@@ -63,14 +65,18 @@ def timeline(session: Session, project_id: int | None, offset: int, limit: int) 
     else:
         query = query.order_by(col(WorkSession.started_at).desc(), col(WorkSession.id).desc())
     rows = session.exec(query.offset(offset).limit(limit)).all()
-    return [to_row(work, int(turn_count), bool(handoff)) for work, turn_count, handoff in rows]
+    return [
+        to_row(work, project, int(turn_count), bool(handoff))
+        for work, project, turn_count, handoff in rows
+    ]
 
 
-def to_row(work: WorkSession, turn_count: int, has_handoff: bool) -> SessionRow:
+def to_row(work: WorkSession, project_name: str, turn_count: int, has_handoff: bool) -> SessionRow:
     assert work.id is not None
     return SessionRow(
         id=work.id,
         project_id=work.project_id,
+        project_name=project_name,
         number=work.number,
         status=work.status,
         account_name=work.account_name,

@@ -24,7 +24,7 @@ class AccountsScreen(BaseScreen):
         Binding("n", "add", "Add", tooltip="Add an account to the pool"),
         Binding("enter,e", "edit", "Edit", tooltip="Edit the selected account"),
         Binding("delete,x", "delete", "Delete", tooltip="Delete it (its sessions keep its name)"),
-        Binding("r", "refresh", "Refresh", tooltip="Read the pool again", show=False),
+        Binding("r", "refresh", "Refresh", tooltip="Read the pool again"),
     ]
 
     def __init__(self) -> None:

@@ -43,7 +43,7 @@ class DashboardScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label in ("Session", "Status", "Account", "Credits", "Started", "Handoff"):
+        for label in ("Project", "Session", "Status", "Account", "Credits", "Started", "Handoff"):
             table.add_column(label)
 
     def on_screen_resume(self) -> None:
@@ -64,7 +64,8 @@ class DashboardScreen(BaseScreen):
         table.clear()
         for row in totals.recent:
             table.add_row(
-                f"#{row.number} {fmt.one_line(row.title, 30)}".strip(),
+                row.project_name,
+                f"#{row.number} {fmt.one_line(row.title, 32)}".strip(),
                 fmt.status(row.status),
                 row.account_name or "—",
                 fmt.number(row.credits_used),

@@ -34,7 +34,7 @@ class ProjectsScreen(BaseScreen):
         Binding("e", "edit_project", "Edit", tooltip="Rename or describe the selected project"),
         Binding("x", "archive", "Archive", tooltip="Archive or unarchive the selected project"),
         Binding("l", "load_demo", "Load demo", tooltip="Load the demo data set (idempotent)"),
-        Binding("r", "refresh", "Refresh", tooltip="Read the projects again", show=False),
+        Binding("r", "refresh", "Refresh", tooltip="Read the projects again"),
     ]
 
     def __init__(self) -> None:

@@ -40,7 +40,7 @@ class TimelineScreen(BaseScreen):
         Binding("c", "complete", "Complete", tooltip="Complete the selected open session"),
         Binding("h", "handoff", "Handoff", tooltip="Open the selected session's handoff"),
         Binding("y", "copy", "Copy handoff", tooltip="Copy the selected session's handoff"),
-        Binding("r", "refresh", "Refresh", tooltip="Read the sessions again", show=False),
+        Binding("r", "refresh", "Refresh", tooltip="Read the sessions again"),
         Binding("escape", "back", "Projects", tooltip="Back to the project list", show=False),
     ]
 
