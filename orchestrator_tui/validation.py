@@ -57,6 +57,7 @@ def clean_text(raw: str, field: str, *, required: bool = False) -> str:
 
 
 def check_choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    value = value.strip().lower()
     if value not in choices:
         raise ValidationError({field: f"{value!r} is not one of: {', '.join(choices)}"})
     return value

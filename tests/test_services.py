@@ -709,3 +709,21 @@ def test_dashboard_totals_equal_the_sums_of_the_rows(db: Database) -> None:
     assert totals.in_progress == scalar(
         db, "SELECT count(*) FROM session WHERE status = 'in_progress'"
     )
+
+
+def test_a_constraint_failure_is_a_conflict_and_writes_nothing(db: Database) -> None:
+    """What a second process starting the same session number at the same moment sees."""
+    project = projects.create_project(db, "Racy")
+    with db.unit() as unit:
+        unit.add(WorkSession(project_id=project.id, number=1, status="completed"))
+    with pytest.raises(ConflictError, match="at the same moment"), db.unit() as unit:
+        unit.add(WorkSession(project_id=project.id, number=2, status="completed"))
+        unit.add(WorkSession(project_id=project.id, number=1, status="completed"))
+    assert sessions.timeline(db, "Racy").total == 1
+
+
+def test_choices_are_not_case_sensitive(db: Database) -> None:
+    account = accounts.create_account(
+        db, AccountFields(name="Mixed", platform=" Claude ", credit_limit=5, status="Active ")
+    )
+    assert (account.platform, account.status) == ("claude", "active")
