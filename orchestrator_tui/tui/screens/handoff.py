@@ -252,8 +252,8 @@ class HandoffEditorScreen(BaseScreen):
         def pick(versions: list[HandoffVersionInfo]) -> None:
             if not versions:
                 self.notify("No versions yet.")
-                return
-            self.app.push_screen(VersionsModal(versions), self._restore)
+            elif self.is_current:
+                self.app.push_screen(VersionsModal(versions), self._restore)
 
         db_work(
             self,

@@ -216,7 +216,8 @@ class TimelineScreen(BaseScreen):
             return
 
         def ask(page: Page[AccountView]) -> None:
-            self.app.push_screen(NewSessionForm(project, page.items), self._started)
+            if self.is_current:  # the user may have moved on while the pool loaded
+                self.app.push_screen(NewSessionForm(project, page.items), self._started)
 
         db_work(
             self,
@@ -289,6 +290,8 @@ def open_complete_form(screen: BaseScreen, session_id: int) -> None:
     def ask(detail: SessionDetail) -> None:
         from orchestrator_tui.tui.app import CompletionDraft
 
+        if not screen.is_current:  # the user may have moved on while it loaded
+            return
         draft = screen.orchestrator.completion_drafts.setdefault(detail.id, CompletionDraft())
         screen.app.push_screen(CompleteSessionForm(detail, draft), completed)
 
