@@ -5,6 +5,8 @@ Light on purpose: the TUI imports it before the database layer loads.
 
 from __future__ import annotations
 
+import re
+
 from orchestrator_tui.errors import ValidationError
 from orchestrator_tui.records import PLATFORMS, RESET_CADENCES, SESSION_TYPES
 
@@ -13,24 +15,40 @@ MAX_CREDITS = 10_000_000
 MAX_TEXT = 200_000  # one form field; a 50 MB paste is refused, not stored
 
 
+# What a number of credits may look like: plain digits or thousands grouped by commas (1500,
+# 1,500, 12,345,678). A sign and a fraction are recognised only to say what is wrong with
+# "-5" or "12.5" rather than "not a number". ASCII digits only.
+_NUMBER_RE = re.compile(
+    r"(?P<minus>-?)(?P<whole>[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)?(?P<fraction>\.[0-9]+)?"
+)
+# More digits than this is far above MAX_CREDITS (and keeps int() away from huge strings).
+_MAX_DIGITS = 18
+
+
 def parse_credits(raw: str | int, field: str = "credits") -> int:
-    """A whole, non-negative number of credits, from what the user typed."""
+    """A whole, non-negative number of credits, from what the user typed.
+
+    Accepted: plain digits or properly grouped thousands (``1500``, ``1,500``), with spaces
+    around. ``-5`` is negative, ``12.5`` and ``12.0`` are not whole; ``1,5``, ``1e3``, ``+5``,
+    ``0x10`` or ``1_000`` are not numbers. An int is taken as it is (and range-checked).
+    """
     if isinstance(raw, int):
         value = raw
     else:
-        text = raw.strip().replace(",", "").replace("_", "")
+        text = raw.strip()
         if not text:
             raise ValidationError({field: "enter a number of credits"})
-        try:
-            value = int(text)
-        except ValueError:
-            try:
-                as_float = float(text)
-            except ValueError:
-                raise ValidationError({field: f"{raw.strip()!r} is not a number"}) from None
-            if as_float != as_float or not as_float.is_integer():
-                raise ValidationError({field: "credits are whole numbers"}) from None
-            value = int(as_float)
+        match = _NUMBER_RE.fullmatch(text)
+        if match is None or not (match["whole"] or match["fraction"]):
+            raise ValidationError({field: f"{text!r} is not a number"})
+        if match["minus"]:
+            raise ValidationError({field: "credits cannot be negative"})
+        if match["fraction"]:
+            raise ValidationError({field: "credits are whole numbers"})
+        digits = match["whole"].replace(",", "").lstrip("0") or "0"
+        if len(digits) > _MAX_DIGITS:
+            raise ValidationError({field: f"at most {MAX_CREDITS:,} credits"})
+        value = int(digits)
     if value < 0:
         raise ValidationError({field: "credits cannot be negative"})
     if value > MAX_CREDITS:

@@ -17,7 +17,7 @@ from orchestrator_tui.errors import ConflictError, NotFoundError, ValidationErro
 from orchestrator_tui.records import AccountStatus, AccountView, SessionStatus
 from orchestrator_tui.services import accounts, dashboard, handoffs, projects, sessions
 from orchestrator_tui.services.accounts import AccountFields
-from orchestrator_tui.validation import MAX_NAME, MAX_TEXT
+from orchestrator_tui.validation import MAX_NAME, MAX_TEXT, parse_credits
 
 TABLES = (
     "project",
@@ -727,3 +727,70 @@ def test_choices_are_not_case_sensitive(db: Database) -> None:
         db, AccountFields(name="Mixed", platform=" Claude ", credit_limit=5, status="Active ")
     )
     assert (account.platform, account.status) == ("claude", "active")
+
+
+# --- credits as typed ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("1500", 1500),
+        ("1,500", 1500),
+        (" 12,345 ", 12345),
+        ("1,000,000", 1_000_000),
+        ("0", 0),
+        ("007", 7),
+        (250, 250),
+        (0, 0),
+    ],
+)
+def test_credits_accept_digits_and_grouped_thousands(typed: str | int, expected: int) -> None:
+    assert parse_credits(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("1,5", "'1,5' is not a number"),
+        ("1,50", "'1,50' is not a number"),
+        ("15,00", "'15,00' is not a number"),
+        ("1,5000", "'1,5000' is not a number"),
+        (",500", "',500' is not a number"),
+        ("1e3", "'1e3' is not a number"),
+        ("1E3", "'1E3' is not a number"),
+        ("1_000", "'1_000' is not a number"),
+        ("1 500", "'1 500' is not a number"),
+        ("+5", "'+5' is not a number"),
+        ("0x10", "'0x10' is not a number"),
+        ("inf", "'inf' is not a number"),
+        ("nan", "'nan' is not a number"),
+        ("٣", "'٣' is not a number"),
+        ("12.", "'12.' is not a number"),
+        (" abc ", "'abc' is not a number"),
+        ("-5", "credits cannot be negative"),
+        ("-1,500", "credits cannot be negative"),
+        (-5, "credits cannot be negative"),
+        ("12.5", "credits are whole numbers"),
+        ("12.0", "credits are whole numbers"),
+        ("1,500.0", "credits are whole numbers"),
+        ("", "enter a number of credits"),
+        ("12,345,678", "at most 10,000,000 credits"),
+        pytest.param("9" * 5000, "at most 10,000,000 credits", id="5000-digits"),
+    ],
+)
+def test_credits_refuse_anything_else(typed: str | int, reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_credits(typed)
+    assert caught.value.errors == {"credits": reason}
+
+
+def test_a_comma_typo_is_not_charged_as_ten_times_more(db: Database) -> None:
+    make_account(db, "acc", 100)
+    project = projects.create_project(db, "p")
+    started = sessions.start_session(db, project.id, account="acc").session
+    error = refused(
+        db, ValidationError, lambda: sessions.complete_session(db, started.id, "1,5", "x")
+    )
+    assert isinstance(error, ValidationError)
+    assert error.errors == {"credits": "'1,5' is not a number"}
