@@ -794,3 +794,12 @@ def test_a_comma_typo_is_not_charged_as_ten_times_more(db: Database) -> None:
     )
     assert isinstance(error, ValidationError)
     assert error.errors == {"credits": "'1,5' is not a number"}
+
+
+def test_a_session_is_titled_by_its_first_objective(db: Database) -> None:
+    projects.create_project(db, "Titled")
+    started = sessions.start_session(db, "Titled", objectives="- Fix the login; add tests")
+    assert started.session.title == "Fix the login"
+    sessions.complete_session(db, started.session.id, 0, "Done")
+    second = sessions.start_session(db, "Titled", objectives="Anything", title="Release 1.2")
+    assert second.session.title == "Release 1.2"

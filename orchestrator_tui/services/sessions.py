@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import Account, Handoff, WorkSession, utcnow
 from orchestrator_tui.errors import ConflictError, ValidationError
+from orchestrator_tui.handoff.rules import split_items
 from orchestrator_tui.records import (
     AccountStatus,
     Page,
@@ -41,6 +42,8 @@ def start_session(
     session_type = check_session_type(session_type)
     objectives = clean_text(objectives, "objectives")
     title = clean_text(title, "title")[:500]
+    if not title and objectives:  # the timeline's one-line label: the first objective
+        title = split_items(objectives)[0][:120]
     with db.unit() as session:
         found = project_repo.require(session, project)
         assert found.id is not None

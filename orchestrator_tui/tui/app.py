@@ -8,10 +8,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -20,7 +22,10 @@ from orchestrator_tui.clipboard import OSC52, CopyOutcome, copy_text
 from orchestrator_tui.config import data_dir
 from orchestrator_tui.errors import OrchestratorError
 from orchestrator_tui.tui.screens.accounts import AccountsScreen
+from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.dashboard import DashboardScreen
+from orchestrator_tui.tui.screens.forms import ConfirmModal
+from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 from orchestrator_tui.tui.screens.help import HelpScreen, MessageScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.timeline import TimelineScreen
@@ -30,6 +35,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MODE_KEYS = {"dashboard": "d", "projects": "p", "timeline": "t", "accounts": "a"}
+
+
+class QuitConfirm(ConfirmModal):
+    """The question asked before quitting over unsaved edits (ctrl+q again quits)."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question, "Quit")
 
 
 class DatabaseUnavailable(OrchestratorError):
@@ -76,6 +88,8 @@ class OrchestratorApp(App[None]):
         self.data_version = 0
         self.completion_drafts: dict[int, CompletionDraft] = {}
         self.last_copy: CopyOutcome | None = None
+        self.last_save_dir: Path | None = None  # where the last handoff file was saved
+        self.open_editors: set[HandoffEditorScreen] = set()  # asked about before quitting
 
     # -- database -----------------------------------------------------------------------
 
@@ -97,12 +111,14 @@ class OrchestratorApp(App[None]):
             self._db_error = str(error)
         except Exception as error:  # SQLAlchemy and OS errors: unreadable file, bad URL...
             log.exception("cannot open %s", self.database_url)
-            self._db_error = f"Cannot open the database {self.database_url}: {error}"
+            reason = getattr(error, "orig", None) or error  # the driver's words, not SQLAlchemy's
+            self._db_error = f"Cannot open the database {self.database_url}: {reason}"
         finally:
             self._db_ready.set()
         if self._db_error is not None:
             message = f"{self._db_error}\n\nPress ctrl+q to quit."
-            self.call_from_thread(self.push_screen, MessageScreen("Database unavailable", message))
+            screen = MessageScreen("Database unavailable", message, closable=False)
+            self.call_from_thread(self.push_screen, screen)
 
     def database(self) -> Database:
         """The open database. Blocks until it is open: call it from thread workers only."""
@@ -112,8 +128,25 @@ class OrchestratorApp(App[None]):
         return self._db
 
     def data_changed(self) -> None:
-        """Something was written: screens reload what they show when they come back."""
+        """Something was written: the screen in front reloads now, the others when they
+        come back."""
         self.data_version += 1
+        if isinstance(self.screen, BaseScreen):
+            self.screen.reload_if_stale()
+
+    async def action_quit(self) -> None:
+        """Quit, asking first when a handoff editor holds unsaved text."""
+        unsaved = [editor for editor in self.open_editors if editor.dirty]
+        if not unsaved or isinstance(self.screen, QuitConfirm):
+            self.exit()
+            return
+
+        def answer(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        names = ", ".join(editor.label for editor in unsaved)
+        self.push_screen(QuitConfirm(f"Quit and lose the unsaved edits of {names}?"), answer)
 
     def on_unmount(self) -> None:
         if self._db is not None:
@@ -140,9 +173,11 @@ class OrchestratorApp(App[None]):
 
         sections = [("Everywhere", self._describe(self.BINDINGS))]
         for screen_class in ALL_SCREENS:
-            rows = self._describe(screen_class.BINDINGS)
+            rows = list(getattr(screen_class, "HELP_EXTRA", [])) + self._describe(
+                screen_class.BINDINGS
+            )
             if rows:
-                sections.append((screen_class.HELP_TITLE, rows))
+                sections.append((getattr(screen_class, "HELP_TITLE", ""), rows))
         return sections
 
     def _describe(self, bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
@@ -165,20 +200,18 @@ class OrchestratorApp(App[None]):
                 f"Switch to the {mode} screen ({key})",
                 partial(self.action_goto, mode),
             )
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            action = binding.action
-            if not binding.description or not active.enabled or action in seen:
+        # The screen's own keys (not those of the focused widget, such as a table's cursor
+        # keys), including Enter, which a focused table would otherwise hide.
+        for binding in screen.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
                 continue
-            if action.startswith("goto") or action in ("help", "quit"):
+            if not screen.check_action(binding.action.partition("(")[0], ()):
                 continue
-            seen.add(action)
             key = self.get_key_display(binding)
             yield SystemCommand(
                 binding.description,
                 f"{binding.tooltip or binding.description} ({key})",
-                partial(self.run_action, action, active.node),
+                partial(self.run_action, binding.action, screen),
             )
         yield SystemCommand("Help: all keys", "Every key on every screen (?)", self.action_help)
 
@@ -214,6 +247,19 @@ class OrchestratorApp(App[None]):
         )
 
     # -- errors -------------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications are always plain text: they carry names, paths and errors that the
+        user typed, which must not be read as markup (``markup`` is ignored)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def report_error(self, error: OrchestratorError) -> None:
         if isinstance(error, DatabaseUnavailable):

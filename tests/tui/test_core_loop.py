@@ -10,7 +10,12 @@ from textual.widgets import DataTable, Static, TextArea
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.services import accounts, handoffs, projects, sessions
 from orchestrator_tui.tui.app import OrchestratorApp
-from orchestrator_tui.tui.screens.forms import CompleteSessionForm, NewSessionForm, ProjectForm
+from orchestrator_tui.tui.screens.forms import (
+    CompleteSessionForm,
+    ConfirmModal,
+    NewSessionForm,
+    ProjectForm,
+)
 from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen, HandoffViewScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.timeline import TimelineScreen
@@ -236,3 +241,96 @@ async def test_pasting_into_the_completion_form(app: OrchestratorApp, seeded: Da
     assert done.accomplishments == "- Built the cart; - Wrote 5 tests"
     assert done.produced_handoff is not None
     assert "- Built the cart\n- Wrote 5 tests" in done.produced_handoff.content
+
+
+async def test_unsaved_edits_are_not_lost_without_a_question(
+    app: OrchestratorApp, seeded: Database
+) -> None:
+    started = sessions.start_session(seeded, "Webshop", "claude-pro")
+    sessions.complete_session(seeded, started.session.id, 10, "Done")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot, rounds=6)
+        editor = app.screen
+        assert isinstance(editor, HandoffEditorScreen)
+        editor.editor.focus()
+        await type_text(pilot, "MY NOTE ")
+        await pilot.press("ctrl+r")  # regenerate: asks, and "no" keeps the text
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await settle(pilot)
+        assert editor.editor.text.startswith("MY NOTE ")
+        await pilot.press("ctrl+q")  # quit: asks too
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running and app.screen is editor
+    assert [v.version for v in handoffs.versions(seeded, started.session.id)] == [1]
+
+
+async def test_closing_the_editor_while_it_writes_loses_nothing(
+    app: OrchestratorApp, seeded: Database
+) -> None:
+    started = sessions.start_session(seeded, "Webshop", "claude-pro")
+    sessions.complete_session(seeded, started.session.id, 10, "Done")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("h", "escape")  # generation starts; the editor closes at once
+        await settle(pilot, rounds=6)
+        assert isinstance(app.screen, TimelineScreen)
+        assert app.screen.rows[started.session.id].has_handoff  # the timeline was refreshed
+    assert [v.version for v in handoffs.versions(seeded, started.session.id)] == [1]
+
+
+async def test_an_open_session_gets_a_checkpoint_handoff_and_stays_open(
+    app: OrchestratorApp, seeded: Database
+) -> None:
+    started = sessions.start_session(seeded, "Webshop", "claude-pro", "Refactor checkout")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot, rounds=6)
+        assert isinstance(app.screen, HandoffEditorScreen)
+        assert "Refactor checkout" in app.screen.editor.text
+    assert sessions.get_session(seeded, started.session.id).status == "in_progress"
+
+
+async def test_the_new_session_is_selected_and_escape_waits_for_a_busy_form(
+    app: OrchestratorApp, seeded: Database
+) -> None:
+    first = sessions.start_session(seeded, "Webshop", "claude-pro")
+    sessions.complete_session(seeded, first.session.id, 10, "Done")
+    handoffs.generate_handoff(seeded, first.session.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("down")  # the cursor away from the top row
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")  # close the loaded handoff
+        await settle(pilot)
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        selected = timeline.selected()
+        assert selected is not None and (selected.number, selected.status) == (2, "in_progress")
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CompleteSessionForm)
+        form._busy = True  # as while the completion is being written
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form
+        assert any("cannot be cancelled now" in n.message for n in app._notifications)

@@ -131,8 +131,9 @@ async def test_help_lists_every_screen_and_the_palette_offers_actions(
         await pilot.press("t")
         await settle(pilot)
         commands = [command.title for command in app.get_system_commands(app.screen)]
-        for wanted in ("New session", "Complete", "Copy handoff", "Go to accounts"):
+        for wanted in ("Detail", "New", "Complete", "Copy", "Handoff", "Go to accounts"):
             assert wanted in commands
+        assert "Cursor down" not in commands  # the table's own keys stay out of the palette
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
@@ -164,7 +165,7 @@ async def test_dashboard_totals_match_the_rows(app: OrchestratorApp, seeded: Dat
 async def test_save_handoff_to_a_file(
     app: OrchestratorApp, seeded: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))  # the dialog suggests the home folder
     started = sessions.start_session(seeded, "Webshop", "claude-pro")
     sessions.complete_session(seeded, started.session.id, 10, "Wrote the README")
     async with app.run_test(size=SIZE) as pilot:
@@ -214,3 +215,48 @@ async def test_database_newer_than_the_code_is_refused(app: OrchestratorApp, db:
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
         assert "newer version" in app.screen.message
+
+
+async def test_save_asks_before_replacing_a_file(
+    app: OrchestratorApp, seeded: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    existing = tmp_path / "handoff-webshop-session-1.md"
+    existing.write_text("keep me")
+    started = sessions.start_session(seeded, "Webshop", "claude-pro")
+    sessions.complete_session(seeded, started.session.id, 10, "Done")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot, rounds=6)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SaveFileForm)
+        assert "press Enter again" in str(form.query_one("#error-path", Static).render())
+        assert existing.read_text() == "keep me"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HandoffEditorScreen)
+    assert existing.read_text().startswith("# Handoff: Webshop")
+
+
+async def test_an_unusable_database_keeps_its_message_on_screen(
+    app: OrchestratorApp, tmp_path: Path
+) -> None:
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("these are my notes, not a database\n" * 100)
+    app.database_url = f"sqlite:///{not_a_database}"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "file is not a database" in app.screen.message
+        assert "sqlalche.me" not in app.screen.message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)  # nothing behind it works
+    assert not_a_database.read_text().startswith("these are my notes")

@@ -10,9 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
 from orchestrator_tui.records import AccountView, Page
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import AccountForm, ConfirmModal
+from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
 PAGE = 1000
@@ -33,8 +35,8 @@ class AccountsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="accounts-summary", classes="summary")
-        yield DataTable(id="accounts-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="accounts-summary", classes="summary", markup=False)
+        yield PlainTable(id="accounts-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -51,11 +53,10 @@ class AccountsScreen(BaseScreen):
             table.add_column(label)
 
     def reload(self) -> None:
-        from orchestrator_tui.services import accounts
 
         db_work(
             self,
-            lambda db: accounts.list_accounts(db, 0, PAGE),
+            lambda db: backend.accounts.list_accounts(db, 0, PAGE),
             self._show,
             group="accounts",
             description="Loading the account pool",
@@ -111,7 +112,6 @@ class AccountsScreen(BaseScreen):
             self.saved(f"Saved account {account.name}.")
 
     def action_delete(self) -> None:
-        from orchestrator_tui.services import accounts
 
         account = self.selected()
         if account is None:
@@ -122,7 +122,7 @@ class AccountsScreen(BaseScreen):
                 return
             db_work(
                 self,
-                lambda db: accounts.delete_account(db, account.id),
+                lambda db: backend.accounts.delete_account(db, account.id),
                 lambda gone: self.saved(f"Deleted {gone.name}; its sessions keep the name."),
                 group="accounts-write",
                 description="Deleting the account",

@@ -24,6 +24,9 @@ class BaseScreen(Screen[None]):
         return cast("OrchestratorApp", self.app)
 
     def on_screen_resume(self) -> None:
+        self.reload_if_stale()
+
+    def reload_if_stale(self) -> None:
         if self._loaded_version != self.orchestrator.data_version:
             self._loaded_version = self.orchestrator.data_version
             self.reload()
@@ -37,7 +40,5 @@ class BaseScreen(Screen[None]):
         self.changed()
 
     def changed(self) -> None:
-        """Note a write, and reload this screen now."""
+        """Note a write: this screen (if in front) reloads now, the others when they return."""
         self.orchestrator.data_changed()
-        self._loaded_version = self.orchestrator.data_version
-        self.reload()

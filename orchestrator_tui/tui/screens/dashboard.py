@@ -10,8 +10,10 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable, Digits, Footer, Header, Label, Static
 
 from orchestrator_tui.records import DashboardTotals
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
 CARDS = (
@@ -37,8 +39,8 @@ class DashboardScreen(BaseScreen):
                 with Vertical(classes="card"):
                     yield Label(title, classes="card-title")
                     yield Digits("…", id=f"card-{key}")
-        yield Static("Latest sessions", classes="section-title")
-        yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+        yield Static("Latest sessions", classes="section-title", markup=False)
+        yield PlainTable(id="recent", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -53,9 +55,14 @@ class DashboardScreen(BaseScreen):
         self.reload()
 
     def reload(self) -> None:
-        from orchestrator_tui.services import dashboard
 
-        db_work(self, dashboard.totals, self._show, group="dashboard", description="Totals")
+        db_work(
+            self,
+            lambda db: backend.dashboard.totals(db),
+            self._show,
+            group="dashboard",
+            description="Totals",
+        )
 
     def _show(self, totals: DashboardTotals) -> None:
         for key, _ in CARDS:

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from orchestrator_tui.errors import OrchestratorError, ValidationError
 from orchestrator_tui.tui.workers import db_work
@@ -51,6 +51,11 @@ class FormModal(ModalScreen[T | None], Generic[T]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", tooltip="Close the form (what you typed is kept)"),
         Binding("ctrl+s", "submit", "Submit", tooltip="Submit the form (Enter does too)"),
+    ]
+    HELP_TITLE: ClassVar[str] = "Forms"
+    HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
+        ("tab, shift+tab", "Next / previous field"),
+        ("⏎", "Submit (from a text field)"),
     ]
     TITLE: ClassVar[str] = ""
     SUBMIT_LABEL: ClassVar[str] = "Save"
@@ -90,10 +95,11 @@ class FormModal(ModalScreen[T | None], Generic[T]):
             if intro:
                 yield Static(intro, classes="form-intro", markup=False)
             yield from self.fields()
-            yield Static("", id="form-error", classes="form-error")
+            yield Static("", id="form-error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button(self.SUBMIT_LABEL, variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         if self.FIRST_FIELD is not None:
@@ -108,7 +114,7 @@ class FormModal(ModalScreen[T | None], Generic[T]):
         widget.id = f"field-{name}"
         yield Label(label, classes="field-label")
         yield widget
-        yield Static("", id=f"error-{name}", classes="field-error")
+        yield Static("", id=f"error-{name}", classes="field-error", markup=False)
 
     def value(self, name: str) -> str:
         return self.query_one(f"#field-{name}", Input).value
@@ -141,7 +147,14 @@ class FormModal(ModalScreen[T | None], Generic[T]):
         self.action_cancel()
 
     def action_cancel(self) -> None:
+        if self._busy:  # the write is under way: closing now would hide its outcome
+            self.notify(f"{self.DESCRIPTION}… this cannot be cancelled now.", severity="warning")
+            return
+        self.keep_draft()
         self.dismiss(None)
+
+    def keep_draft(self) -> None:
+        """Called when the form is cancelled: keep what was typed, if the form wants to."""
 
     def action_submit(self) -> None:
         if self._busy:

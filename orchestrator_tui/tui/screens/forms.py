@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Select, Static
+from textual.widgets import Button, Footer, Select, Static
 
 from orchestrator_tui.errors import ValidationError
 from orchestrator_tui.records import (
@@ -23,6 +24,7 @@ from orchestrator_tui.records import (
     SessionDetail,
     StartedSession,
 )
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui.screens.form import FieldInput, FormModal
 from orchestrator_tui.validation import clean_name, completion_errors, parse_credits
 
@@ -63,12 +65,11 @@ class ProjectForm(FormModal[ProjectSummary]):
         return {}
 
     def job(self, db: Database) -> ProjectSummary:
-        from orchestrator_tui.services import projects
 
         name, description = self.value("name"), self.value("description")
         if self.project is None:
-            return projects.create_project(db, name, description)
-        return projects.update_project(db, self.project.id, name, description)
+            return backend.projects.create_project(db, name, description)
+        return backend.projects.update_project(db, self.project.id, name, description)
 
 
 class AccountForm(FormModal[AccountView]):
@@ -147,11 +148,10 @@ class AccountForm(FormModal[AccountView]):
         return errors
 
     def job(self, db: Database) -> AccountView:
-        from orchestrator_tui.services import accounts
 
         if self.account is None:
-            return accounts.create_account(db, self._fields())
-        return accounts.update_account(db, self.account.id, self._fields())
+            return backend.accounts.create_account(db, self._fields())
+        return backend.accounts.update_account(db, self.account.id, self._fields())
 
 
 class NewSessionForm(FormModal[StartedSession]):
@@ -178,9 +178,10 @@ class NewSessionForm(FormModal[StartedSession]):
             a for a in self.accounts if a.status in ("available", "active") and a.credits_remaining
         ]
         options = [
-            (f"{a.name} · {a.platform} · {a.credits_remaining:,} left", a.name) for a in usable
+            (Text(f"{a.name} · {a.platform} · {a.credits_remaining:,} left"), a.name)
+            for a in usable
         ]
-        options.append(("No account", NO_ACCOUNT))
+        options.append((Text("No account"), NO_ACCOUNT))
         best = max(usable, key=lambda a: a.credits_remaining, default=None)
         yield from self.field(
             "account",
@@ -199,10 +200,9 @@ class NewSessionForm(FormModal[StartedSession]):
         )
 
     def job(self, db: Database) -> StartedSession:
-        from orchestrator_tui.services import sessions
 
         account = str(self.query_one("#field-account", Select).value)
-        return sessions.start_session(
+        return backend.sessions.start_session(
             db,
             self.project.id,
             account=None if account == NO_ACCOUNT else account,
@@ -243,16 +243,12 @@ class CompleteSessionForm(FormModal[SessionDetail]):
         yield from self.field("blockers", "Blockers", FieldInput(d.blockers))
         yield from self.field("next_steps", "Next steps", FieldInput(d.next_steps))
 
-    def _keep_draft(self) -> None:
+    def keep_draft(self) -> None:
         for name in self.FIELDS:
             setattr(self.draft, name, self.value(name))
 
-    def action_cancel(self) -> None:
-        self._keep_draft()
-        self.dismiss(None)
-
     def validate(self) -> dict[str, str]:
-        self._keep_draft()
+        self.keep_draft()
         errors, _ = completion_errors(
             self.value("credits"),
             self.value("accomplishments"),
@@ -262,9 +258,8 @@ class CompleteSessionForm(FormModal[SessionDetail]):
         return errors
 
     def job(self, db: Database) -> SessionDetail:
-        from orchestrator_tui.services import sessions
 
-        return sessions.complete_session(
+        return backend.sessions.complete_session(
             db,
             self.session.id,
             self.value("credits"),
@@ -275,7 +270,7 @@ class CompleteSessionForm(FormModal[SessionDetail]):
 
 
 class SaveFileForm(FormModal[Path]):
-    """Write text to a file; the path starts as a suggestion in the current directory."""
+    """Write text to a file. An existing file is replaced only after a second Enter."""
 
     TITLE = "Save the handoff to a file"
     DESCRIPTION = "Writing the file"
@@ -284,6 +279,7 @@ class SaveFileForm(FormModal[Path]):
         super().__init__()
         self.text = text
         self.suggested = suggested
+        self._replace_confirmed: Path | None = None
 
     def fields(self) -> ComposeResult:
         yield from self.field("path", "File (Markdown)", FieldInput(self.suggested))
@@ -292,8 +288,12 @@ class SaveFileForm(FormModal[Path]):
         raw = self.value("path").strip()
         if not raw:
             return {"path": "enter a file name"}
-        if Path(raw).expanduser().is_dir():
+        path = Path(raw).expanduser().resolve()
+        if path.is_dir():
             return {"path": "that is a directory; add a file name"}
+        if path.exists() and path != self._replace_confirmed:
+            self._replace_confirmed = path
+            return {"path": "that file exists: press Enter again to replace it"}
         return {}
 
     def job(self, db: Database) -> Path:
@@ -326,6 +326,7 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal(classes="form-buttons"):
                 yield Button(self.confirm_label, variant="error", id="yes")
                 yield Button("Cancel", id="no")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

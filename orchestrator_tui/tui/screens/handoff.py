@@ -28,7 +28,9 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from orchestrator_tui.errors import OrchestratorError
 from orchestrator_tui.records import HandoffVersionInfo, HandoffView, SessionDetail
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import ConfirmModal, SaveFileForm
@@ -77,7 +79,7 @@ class HandoffEditorScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Loading…", id="handoff-title", classes="summary")
+        yield Static("Loading…", id="handoff-title", classes="summary", markup=False)
         with Horizontal(id="handoff-progress", classes="hidden"):
             yield ProgressBar(total=None, show_eta=False, show_percentage=False)
             yield Label("Writing the handoff in the background…", id="handoff-progress-label")
@@ -97,26 +99,36 @@ class HandoffEditorScreen(BaseScreen):
         return self.query_one("#handoff-text", TextArea)
 
     @property
+    def label(self) -> str:
+        session = self.session
+        return (
+            f"the handoff of {session.project_name} #{session.number}" if session else "a handoff"
+        )
+
+    @property
     def dirty(self) -> bool:
         saved = self.handoff.content if self.handoff else ""
         return self.editor.text != saved
 
     def on_mount(self) -> None:
+        self.orchestrator.open_editors.add(self)
         if self.generate:
-            self.action_regenerate()
+            self._generate()
         else:
             self._load_latest()
+
+    def on_unmount(self) -> None:
+        self.orchestrator.open_editors.discard(self)
 
     def reload(self) -> None:
         """The editor keeps what is being edited; it reloads only on request."""
 
     def _load_latest(self) -> None:
-        from orchestrator_tui.services import handoffs, sessions
 
         def job(db: Database) -> tuple[SessionDetail, HandoffView | None]:
-            return sessions.get_session(db, self.session_id), handoffs.latest_handoff(
+            return backend.sessions.get_session(
                 db, self.session_id
-            )
+            ), backend.handoffs.latest_handoff(db, self.session_id)
 
         db_work(self, job, self._loaded, group="handoff-load", description="Loading the handoff")
 
@@ -146,36 +158,51 @@ class HandoffEditorScreen(BaseScreen):
     # -- actions ------------------------------------------------------------------------
 
     def action_regenerate(self) -> None:
-        from orchestrator_tui.services import handoffs, sessions
+        if not self.dirty:
+            self._generate()
+            return
+
+        def answer(replace: bool | None) -> None:
+            if replace:
+                self._generate()
+
+        question = "Replace the unsaved edits with a freshly written handoff?"
+        self.app.push_screen(ConfirmModal(question, "Replace"), answer)
+
+    def _generate(self) -> None:
+        """Write a new version. The worker belongs to the app, so closing the editor while it
+        runs loses nothing: the version is stored and the screen in front is refreshed."""
+        app = self.orchestrator
 
         def job(db: Database) -> tuple[SessionDetail, HandoffView]:
-            return sessions.get_session(db, self.session_id), handoffs.generate_handoff(
-                db, self.session_id
-            )
+            handoff = backend.handoffs.generate_handoff(db, self.session_id)
+            return backend.sessions.get_session(db, self.session_id), handoff
 
         def done(result: tuple[SessionDetail, HandoffView]) -> None:
-            self.session, handoff = result
-            self._busy(False)
-            self._show(handoff)
-            self.orchestrator.data_changed()
-            self.notify(f"Handoff written: {describe(handoff)}.", markup=False)
+            session, handoff = result
+            app.data_changed()
+            if self.is_mounted:
+                self.session = session
+                self._busy(False)
+                self._show(handoff)
+            app.notify(f"Handoff of session #{session.number} written: {describe(handoff)}.")
 
-        def failed(error: Exception) -> None:
-            self._busy(False)
-            self.orchestrator.report_error(error)  # type: ignore[arg-type]
+        def failed(error: OrchestratorError) -> None:
+            if self.is_mounted:
+                self._busy(False)
+            app.report_error(error)
 
         self._busy(True)
         db_work(
-            self,
+            app,
             job,
             done,
-            group="handoff-generate",
+            group=f"handoff-generate-{self.session_id}",
             description="Writing the handoff",
             on_error=failed,
         )
 
     def action_save(self) -> None:
-        from orchestrator_tui.services import handoffs
 
         text = self.editor.text
         if not self.dirty:
@@ -187,7 +214,7 @@ class HandoffEditorScreen(BaseScreen):
 
         db_work(
             self,
-            lambda db: handoffs.save_edit(db, self.session_id, text),
+            lambda db: backend.handoffs.save_edit(db, self.session_id, text),
             saved,
             group="handoff-save",
             description="Saving the handoff",
@@ -209,15 +236,15 @@ class HandoffEditorScreen(BaseScreen):
 
     def action_save_file(self) -> None:
         session = self.session
-        slug = (
-            re.sub(r"[^a-z0-9]+", "-", session.project_name.lower()).strip("-") if session else ""
-        )
-        name = f"handoff-{slug or 'project'}-session-{session.number if session else 0}.md"
-        suggested = str(Path.cwd() / name)
+        project = session.project_name.lower() if session else "project"
+        slug = re.sub(r"[^a-z0-9]+", "-", project).strip("-") or "project"
+        name = f"handoff-{slug}-session-{session.number if session else 0}.md"
+        suggested = str((self.orchestrator.last_save_dir or Path.home()) / name)
 
         def written(path: Path | None) -> None:
             if path is not None:
-                self.notify(f"Saved to {path}.", markup=False)
+                self.orchestrator.last_save_dir = path.parent
+                self.notify(f"Saved to {path}.")
 
         self.app.push_screen(SaveFileForm(self.editor.text, suggested), written)
 
@@ -247,7 +274,6 @@ class HandoffEditorScreen(BaseScreen):
             self.notify("No changes made in the editor.")
 
     def action_versions(self) -> None:
-        from orchestrator_tui.services import handoffs
 
         def pick(versions: list[HandoffVersionInfo]) -> None:
             if not versions:
@@ -257,7 +283,7 @@ class HandoffEditorScreen(BaseScreen):
 
         db_work(
             self,
-            lambda db: handoffs.versions(db, self.session_id),
+            lambda db: backend.handoffs.versions(db, self.session_id),
             pick,
             group="handoff-versions",
             description="Listing versions",
@@ -286,9 +312,10 @@ class HandoffEditorScreen(BaseScreen):
 class VersionsModal(ModalScreen[HandoffView | None]):
     """Every stored version, newest first, with a preview; Enter loads one into the editor."""
 
+    HELP_TITLE = "Handoff versions"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", "Close"),
-        Binding("enter", "choose", "Load into editor", show=True),
+        Binding("escape", "dismiss_none", "Close", tooltip="Back to the editor"),
+        Binding("enter", "choose", "Load", tooltip="Load the version into the editor"),
     ]
 
     def __init__(self, versions: list[HandoffVersionInfo]) -> None:
@@ -313,11 +340,10 @@ class VersionsModal(ModalScreen[HandoffView | None]):
                 )
                 with VerticalScroll(id="version-preview"):
                     yield Static("", id="version-text", markup=False)
-            yield Footer()
+        yield Footer()
 
     @on(OptionList.OptionHighlighted)
     def _preview(self, event: OptionList.OptionHighlighted) -> None:
-        from orchestrator_tui.services import handoffs
 
         handoff_id = int(event.option.id or 0)
 
@@ -327,7 +353,7 @@ class VersionsModal(ModalScreen[HandoffView | None]):
 
         db_work(
             self,
-            lambda db: handoffs.get_handoff(db, handoff_id),
+            lambda db: backend.handoffs.get_handoff(db, handoff_id),
             show,
             group="version-preview",
             description="Reading a version",

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Footer, Label, Static
+
+from orchestrator_tui.tui.widgets.plain_table import PlainTable
 
 
 class HelpScreen(ModalScreen[None]):
@@ -25,7 +27,8 @@ class HelpScreen(ModalScreen[None]):
             yield Label(
                 "Keys (Escape closes; ctrl+p opens the command palette)", classes="form-title"
             )
-            yield DataTable(id="help-table", cursor_type="row", show_header=False)
+            yield PlainTable(id="help-table", cursor_type="row", show_header=False)
+        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -37,16 +40,25 @@ class HelpScreen(ModalScreen[None]):
 
 
 class MessageScreen(ModalScreen[None]):
-    """A message that stays until it is read (Escape closes it)."""
+    """A message that stays until it is read: Escape closes it, unless it is not
+    ``closable`` (a database that cannot be opened leaves nothing to go back to)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
 
-    def __init__(self, title: str, message: str) -> None:
+    def __init__(self, title: str, message: str, closable: bool = True) -> None:
         super().__init__()
         self.title_text = title
         self.message = message
+        self.closable = closable
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.closable if action == "close" else True
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="form message"):
             yield Label(self.title_text, classes="form-title")
             yield Static(self.message, markup=False)
+        yield Footer()

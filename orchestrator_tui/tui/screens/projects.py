@@ -11,9 +11,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from orchestrator_tui.records import Page, ProjectSummary
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import ProjectForm
+from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
 PAGE = 500
@@ -43,13 +45,15 @@ class ProjectsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Opening the database…", id="projects-summary", classes="summary")
+        yield Static(
+            "Opening the database…", id="projects-summary", classes="summary", markup=False
+        )
         with Vertical(id="welcome", classes="hidden"):
             yield Static(WELCOME, id="welcome-text", markup=False)
             with Horizontal(id="welcome-buttons"):
                 yield Button("Create a project (n)", id="welcome-new", variant="primary")
                 yield Button("Load demo data (l)", id="welcome-demo")
-        yield DataTable(id="projects-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="projects-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -63,11 +67,10 @@ class ProjectsScreen(BaseScreen):
         table.add_column("Description", key="description")
 
     def reload(self) -> None:
-        from orchestrator_tui.services import projects
 
         db_work(
             self,
-            lambda db: projects.list_projects(db, 0, PAGE),
+            lambda db: backend.projects.list_projects(db, 0, PAGE),
             self._show,
             group="projects",
             description="Loading projects",
@@ -136,7 +139,6 @@ class ProjectsScreen(BaseScreen):
             self.saved(f"Saved project {project.name}.")
 
     def action_archive(self) -> None:
-        from orchestrator_tui.services import projects
 
         project = self.selected()
         if project is None:
@@ -144,7 +146,7 @@ class ProjectsScreen(BaseScreen):
         archive = project.status != "archived"
         db_work(
             self,
-            lambda db: projects.set_archived(db, project.id, archive),
+            lambda db: backend.projects.set_archived(db, project.id, archive),
             lambda done: self.saved(f"{done.name} is now {done.status}."),
             group="projects-write",
             description="Archiving the project",
@@ -152,12 +154,11 @@ class ProjectsScreen(BaseScreen):
 
     @on(Button.Pressed, "#welcome-demo")
     def action_load_demo(self) -> None:
-        from orchestrator_tui.services import demo
 
         self.notify("Loading the demo data…")
         db_work(
             self,
-            demo.load_demo,
+            lambda db: backend.demo.load_demo(db),
             lambda result: self.saved(result.message()),
             group="projects-write",
             description="Loading the demo data",

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Footer, Header, Markdown, Static
 
 from orchestrator_tui.records import Page, SessionDetail, TurnView
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.workers import db_work
@@ -26,10 +27,10 @@ class SessionDetailScreen(BaseScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "complete", "Complete", tooltip="Complete this session (when open)"),
         Binding("h", "handoff", "Handoff", tooltip="Open the handoff it produced in the editor"),
-        Binding("y", "copy", "Copy handoff", tooltip="Copy the handoff it produced"),
-        Binding("l", "loaded", "Loaded handoff", tooltip="Read the handoff it started from"),
-        Binding("right_square_bracket", "page(1)", "Next turns", tooltip="Next page of turns"),
-        Binding("left_square_bracket", "page(-1)", "Prev turns", tooltip="Previous page"),
+        Binding("y", "copy", "Copy", tooltip="Copy the handoff it produced"),
+        Binding("l", "loaded", "Loaded", tooltip="Read the handoff it started from"),
+        Binding("right_square_bracket", "page(1)", "Next page", tooltip="Next page of turns"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", tooltip="Previous page"),
         Binding("escape", "close", "Back", tooltip="Back to the timeline"),
     ]
 
@@ -49,18 +50,17 @@ class SessionDetailScreen(BaseScreen):
                 yield Markdown("", id="detail-loaded-text")
             with Collapsible(title="Handoff it produced", id="detail-produced", collapsed=False):
                 yield Markdown("", id="detail-produced-text")
-            yield Static("", id="detail-turns-title", classes="section-title")
+            yield Static("", id="detail-turns-title", classes="section-title", markup=False)
             yield VerticalScroll(id="detail-turns")
         yield Footer()
 
     def reload(self) -> None:
-        from orchestrator_tui.services import sessions
 
         offset = self.turn_offset
 
         def job(db: Database) -> tuple[SessionDetail, Page[TurnView]]:
-            detail = sessions.get_session(db, self.session_id)
-            return detail, sessions.turns(db, self.session_id, offset, TURNS_PAGE)
+            detail = backend.sessions.get_session(db, self.session_id)
+            return detail, backend.sessions.turns(db, self.session_id, offset, TURNS_PAGE)
 
         db_work(self, job, self._show, group="detail", description="Loading the session")
 
@@ -131,19 +131,20 @@ class SessionDetailScreen(BaseScreen):
             text = turn.content
             if len(text) > TURN_PREVIEW:
                 text = text[:TURN_PREVIEW] + f"\n… ({len(turn.content) - TURN_PREVIEW:,} more)"
-            widgets.append(Static(f"{turn.role}", classes=f"turn-role role-{turn.role}"))
+            widgets.append(
+                Static(f"{turn.role}", classes=f"turn-role role-{turn.role}", markup=False)
+            )
             widgets.append(Static(text, classes="turn-text", markup=False))
         box.mount_all(widgets)
 
     def action_page(self, step: int) -> None:
-        from orchestrator_tui.services import sessions
 
         offset = self.turn_offset + step * TURNS_PAGE
         if offset < 0 or offset >= max(self.turn_total, 1):
             return
         db_work(
             self,
-            lambda db: sessions.turns(db, self.session_id, offset, TURNS_PAGE),
+            lambda db: backend.sessions.turns(db, self.session_id, offset, TURNS_PAGE),
             self._show_turns,
             group="detail-turns",
             description="Loading turns",
@@ -164,10 +165,7 @@ class SessionDetailScreen(BaseScreen):
 
         if self.detail is None:
             return
-        generate = self.detail.produced_handoff is None
-        if generate and self.detail.status in ("in_progress", "imported"):
-            self.notify("Complete the session (c) to write its handoff.")
-            return
+        generate = self.detail.produced_handoff is None  # a checkpoint when still open
         self.app.push_screen(HandoffEditorScreen(self.session_id, generate=generate))
 
     def action_copy(self) -> None:

@@ -19,9 +19,11 @@ from orchestrator_tui.records import (
     SessionRow,
     StartedSession,
 )
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import CompleteSessionForm, NewSessionForm
+from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
 if TYPE_CHECKING:
@@ -36,10 +38,15 @@ class TimelineScreen(BaseScreen):
     HELP_TITLE = "Session timeline"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", tooltip="Open the selected session"),
-        Binding("n", "new_session", "New session", tooltip="Start the next session"),
+        Binding("n", "new_session", "New", tooltip="Start the next session"),
         Binding("c", "complete", "Complete", tooltip="Complete the selected open session"),
-        Binding("h", "handoff", "Handoff", tooltip="Open the selected session's handoff"),
-        Binding("y", "copy", "Copy handoff", tooltip="Copy the selected session's handoff"),
+        Binding(
+            "h",
+            "handoff",
+            "Handoff",
+            tooltip="Open the selected session's handoff (writes one if it has none yet)",
+        ),
+        Binding("y", "copy", "Copy", tooltip="Copy the selected session's handoff"),
         Binding("r", "refresh", "Refresh", tooltip="Read the sessions again"),
         Binding("escape", "back", "Projects", tooltip="Back to the project list", show=False),
     ]
@@ -51,11 +58,12 @@ class TimelineScreen(BaseScreen):
         self.total = 0
         self._loading_more = False
         self._project_id: int | None = None
+        self._select_after_load: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="timeline-title", classes="summary")
-        yield DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="timeline-title", classes="summary", markup=False)
+        yield PlainTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,19 +88,18 @@ class TimelineScreen(BaseScreen):
         super().on_screen_resume()
 
     def reload(self) -> None:
-        from orchestrator_tui.services import projects, sessions
 
         wanted = self.orchestrator.current_project_id
 
         def job(db: Database) -> tuple[ProjectSummary, Page[SessionRow]] | None:
             if wanted is None:  # no project chosen yet: the most recently active one
-                recent = projects.list_projects(db, 0, 1, include_archived=False).items
+                recent = backend.projects.list_projects(db, 0, 1, include_archived=False).items
                 if not recent:
                     return None
                 project = recent[0]
             else:
-                project = projects.get_project(db, wanted)
-            return project, sessions.timeline(db, project.id, 0, PAGE)
+                project = backend.projects.get_project(db, wanted)
+            return project, backend.sessions.timeline(db, project.id, 0, PAGE)
 
         db_work(self, job, self._show_first, group="timeline", description="Loading sessions")
 
@@ -106,12 +113,14 @@ class TimelineScreen(BaseScreen):
         self.orchestrator.current_project_id = self._project_id = project.id
         table = self.query_one(DataTable)
         selected = self.selected()
+        wanted = self._select_after_load or (selected.id if selected else None)
+        self._select_after_load = None
         table.clear()
         self.rows.clear()
         self.project = project
         self._append(page)
-        if selected is not None and selected.id in self.rows:
-            table.move_cursor(row=table.get_row_index(str(selected.id)))
+        if wanted is not None and wanted in self.rows:
+            table.move_cursor(row=table.get_row_index(str(wanted)))
         table.focus()
 
     def _append(self, page: Page[SessionRow]) -> None:
@@ -131,7 +140,7 @@ class TimelineScreen(BaseScreen):
                 fmt.end_time(row.started_at, row.ended_at),
                 fmt.number(row.turn_count),
                 "✔" if row.has_handoff else "",
-                fmt.one_line(row.title, 40),
+                fmt.one_line(row.title, 24),
                 key=str(row.id),
             )
         self._update_title()
@@ -160,7 +169,6 @@ class TimelineScreen(BaseScreen):
             self._load_more()
 
     def _load_more(self) -> None:
-        from orchestrator_tui.services import sessions
 
         project_id, offset = self._project_id, len(self.rows)
         self._loading_more = True
@@ -171,7 +179,7 @@ class TimelineScreen(BaseScreen):
 
         db_work(
             self,
-            lambda db: sessions.timeline(db, project_id, offset, PAGE),
+            lambda db: backend.sessions.timeline(db, project_id, offset, PAGE),
             shown,
             group="timeline-more",
             description="Loading more sessions",
@@ -205,7 +213,6 @@ class TimelineScreen(BaseScreen):
             self.app.push_screen(SessionDetailScreen(row.id))
 
     def action_new_session(self) -> None:
-        from orchestrator_tui.services import accounts
 
         project = self.project
         if project is None:
@@ -221,7 +228,7 @@ class TimelineScreen(BaseScreen):
 
         db_work(
             self,
-            lambda db: accounts.list_accounts(db, 0, 500),
+            lambda db: backend.accounts.list_accounts(db, 0, 500),
             ask,
             group="timeline-form",
             description="Loading the account pool",
@@ -232,6 +239,7 @@ class TimelineScreen(BaseScreen):
 
         if started is None:
             return
+        self._select_after_load = started.session.id  # the new session, ready for `c`
         self.changed()
         number = started.session.number
         if started.previous_handoff is None:
@@ -258,12 +266,8 @@ class TimelineScreen(BaseScreen):
         from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
         row = self.selected()
-        if row is None:
-            return
-        if not row.has_handoff and row.status in COMPLETABLE:
-            self.notify(f"Session #{row.number} is still open: complete it (c) first.")
-            return
-        self.app.push_screen(HandoffEditorScreen(row.id, generate=not row.has_handoff))
+        if row is not None:  # an open session without one gets a checkpoint handoff
+            self.app.push_screen(HandoffEditorScreen(row.id, generate=not row.has_handoff))
 
     def action_copy(self) -> None:
         row = self.selected()
@@ -273,7 +277,6 @@ class TimelineScreen(BaseScreen):
 
 def open_complete_form(screen: BaseScreen, session_id: int) -> None:
     """Load the session (for the account's credits), then ask; on success, write the handoff."""
-    from orchestrator_tui.services import sessions
     from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
     def completed(detail: SessionDetail | None) -> None:
@@ -297,7 +300,7 @@ def open_complete_form(screen: BaseScreen, session_id: int) -> None:
 
     db_work(
         screen,
-        lambda db: sessions.get_session(db, session_id),
+        lambda db: backend.sessions.get_session(db, session_id),
         ask,
         group="complete-form",
         description="Loading the session",
@@ -305,7 +308,6 @@ def open_complete_form(screen: BaseScreen, session_id: int) -> None:
 
 
 def copy_latest_handoff(screen: BaseScreen, session_id: int, number: int) -> None:
-    from orchestrator_tui.services import handoffs
 
     def copy(handoff: HandoffView | None) -> None:
         if handoff is None:
@@ -315,7 +317,7 @@ def copy_latest_handoff(screen: BaseScreen, session_id: int, number: int) -> Non
 
     db_work(
         screen,
-        lambda db: handoffs.latest_handoff(db, session_id),
+        lambda db: backend.handoffs.latest_handoff(db, session_id),
         copy,
         group="copy",
         description="Reading the handoff",
