@@ -260,3 +260,21 @@ async def test_an_unusable_database_keeps_its_message_on_screen(
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)  # nothing behind it works
     assert not_a_database.read_text().startswith("these are my notes")
+
+
+async def test_demo_data_is_loaded_beside_real_projects_only_when_confirmed(
+    app: OrchestratorApp, seeded: Database
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await settle(pilot)
+        assert projects.list_projects(seeded).total == 1
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot, rounds=8)
+    assert projects.list_projects(seeded).total == 5

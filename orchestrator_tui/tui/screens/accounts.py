@@ -131,4 +131,7 @@ class AccountsScreen(BaseScreen):
         question = (
             f"Delete the account {account.name}? Sessions that ran on it stay and keep its name."
         )
+        if account.status == "active":
+            question += " It is active: a session in progress runs on it, and will end with no "
+            question += "account to charge."
         self.app.push_screen(ConfirmModal(question, "Delete"), answer)

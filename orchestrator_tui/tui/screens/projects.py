@@ -14,7 +14,7 @@ from orchestrator_tui.records import Page, ProjectSummary
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
-from orchestrator_tui.tui.screens.forms import ProjectForm
+from orchestrator_tui.tui.screens.forms import ConfirmModal, ProjectForm
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
@@ -154,7 +154,21 @@ class ProjectsScreen(BaseScreen):
 
     @on(Button.Pressed, "#welcome-demo")
     def action_load_demo(self) -> None:
+        if not self.projects:
+            self._load_demo()
+            return
 
+        def answer(load: bool | None) -> None:
+            if load:
+                self._load_demo()
+
+        question = (
+            "Load the demo data set (4 projects, 10 accounts, 19 sessions) into this database, "
+            "beside your own projects?"
+        )
+        self.app.push_screen(ConfirmModal(question, "Load"), answer)
+
+    def _load_demo(self) -> None:
         self.notify("Loading the demo data…")
         db_work(
             self,
