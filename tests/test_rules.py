@@ -87,7 +87,7 @@ def test_budget_section() -> None:
     assert budget == [
         "Credits used this session: 30",
         "Account **main**: 70 of 100 credits left (70%)",
-        "At this session's rate: about 2 more session(s) on it",
+        "At this session's rate: about 2 more sessions on it",
         "Conversation: 12 turns",
     ]
     alone = section(render_rules_handoff(context(account_name=None)), "Budget")
@@ -182,7 +182,7 @@ def test_an_open_item_stated_again_is_listed_once() -> None:
     )
     assert section(second, "Open blockers") == ["ci is red"]
     assert section(second, "Next steps") == ["Write the docs"]
-    assert "1 blocker(s) open, 1 next step(s)" in section(second, "Summary")[0]
+    assert "1 blocker open, 1 next step." in section(second, "Summary")[0]
 
 
 def test_blockers_without_next_steps_become_steps_to_resolve_them() -> None:
@@ -198,12 +198,13 @@ def test_files_are_ranked_by_mentions() -> None:
         ("user", "also zeta.toml and alpha.toml"),
     ]
     files = section(render_rules_handoff(context(turns=turns)), "Key files")
+    # Equal mentions: the most recently mentioned first.
     assert files == [
         "`app/models.py`",
         "`web/src/App.tsx`",
-        "`README.md`",
         "`alpha.toml`",
         "`zeta.toml`",
+        "`README.md`",
     ]
 
 
@@ -427,3 +428,162 @@ def test_items_carry_over_from_a_minimal_or_hand_edited_handoff() -> None:
         "update the changelog" + CARRIED,
         "tell the team" + CARRIED,
     ]
+
+
+# --- long conversations, carried files, "none" items, the summary sentence -----------------
+
+
+def test_recent_files_of_a_long_conversation_are_not_cut_off() -> None:
+    """65 turns, each file mentioned once: the cap keeps the most recent, newest first."""
+    turns = [("assistant", f"edited aaa/old_{index:02}.py") for index in range(50)]
+    turns += [("assistant", f"edited zzz/new_{index:02}.py") for index in range(15)]
+    files = section(render_rules_handoff(context(turns=turns)), "Key files")
+    assert files == [f"`zzz/new_{index:02}.py`" for index in range(14, 2, -1)]
+    # More mentions still rank first, whenever they were.
+    busy = [("user", "see aaa/core.py"), ("user", "and aaa/core.py again"), *turns]
+    assert section(render_rules_handoff(context(turns=busy)), "Key files")[0] == "`aaa/core.py`"
+
+
+def test_the_latest_todos_are_kept() -> None:
+    turns = [("assistant", f"TODO: task number {index}") for index in range(30)]
+    steps = section(render_rules_handoff(context(turns=turns)), "Next steps")
+    assert steps == [f"TODO: task number {index}" for index in range(18, 30)]
+    # Stated next steps come first; the TODOs fill the room that is left, latest ones.
+    stated = render_rules_handoff(context(turns=turns, next_steps="ship it; tell the team"))
+    assert section(stated, "Next steps") == [
+        "ship it",
+        "tell the team",
+        *(f"TODO: task number {index}" for index in range(20, 30)),
+    ]
+    # A TODO repeated later counts at its latest mention.
+    again = [*turns, ("assistant", "TODO: task number 0")]
+    assert section(render_rules_handoff(context(turns=again)), "Next steps")[-1] == (
+        "TODO: task number 0"
+    )
+
+
+def test_key_files_carry_over_after_this_sessions_own() -> None:
+    first = render_rules_handoff(
+        context(
+            session_number=1,
+            turns=[("assistant", "changed app/cart.py and app/models.py")],
+        )
+    )
+    second = render_rules_handoff(
+        context(
+            accomplishments="more work",
+            turns=[("assistant", "now web/checkout.tsx and app/models.py")],
+            previous_handoff=first,
+            previous_session_number=1,
+        )
+    )
+    assert section(second, "Key files") == [
+        "`app/models.py`",
+        "`web/checkout.tsx`",
+        "`app/cart.py`" + CARRIED,
+    ]
+    # Carried again from a handoff that carried them, and capped with the session's own.
+    third = render_rules_handoff(
+        context(
+            session_number=3,
+            turns=[("tool", f"M src/f{index:02}.py") for index in range(11)],
+            previous_handoff=second,
+        )
+    )
+    files = section(third, "Key files")
+    assert len(files) == rules.MAX_FILES
+    assert files[-1] == "`app/models.py`" + CARRIED
+    # From a hand-edited handoff: plain paths, no duplicates, nothing from "none" lines.
+    edited = "## Key files\n- README.md\n- `readme.md`\n- none\n- _nothing_\n"
+    assert section(render_rules_handoff(context(previous_handoff=edited)), "Key files") == [
+        "`README.md`" + CARRIED
+    ]
+
+
+@pytest.mark.parametrize(
+    "nothing", ["none", "None.", "N/A", "n/a.", "na", "-", "—", "no", "Nothing", "NIL", "nil."]
+)
+def test_an_item_that_says_nothing_is_not_an_item(nothing: str) -> None:
+    assert split_items(nothing) == []
+    assert split_items(f"{nothing}; real item\n- {nothing}") == ["real item"]
+    markdown = render_rules_handoff(
+        context(accomplishments=f"built it; {nothing}", blockers=nothing, next_steps=nothing)
+    )
+    assert section(markdown, "Done") == ["built it"]
+    assert section(markdown, "Open blockers") == ["_none_"]
+    assert section(markdown, "Next steps") == ["_none recorded_"]
+    assert "1 item done, no blockers open, no next steps." in section(markdown, "Summary")[0]
+    # A previous handoff whose blocker was typed as "none" carries nothing over.
+    previous = render_minimal_handoff(context(blockers=nothing, next_steps=nothing))
+    later = render_rules_handoff(context(previous_handoff=previous))
+    assert section(later, "Open blockers") == ["_none_"]
+
+
+def test_words_that_merely_start_like_nothing_are_items() -> None:
+    assert split_items("no-op migration; nonexistent key; Nan bread; na/nb") == [
+        "no-op migration",
+        "nonexistent key",
+        "Nan bread",
+        "na/nb",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {},
+            "Session #2 (development) on main set out to: ship the checkout. 1 item done, "
+            "no blockers open, no next steps.",
+        ),
+        (
+            {"account_name": None},
+            "Session #2 (development) set out to: ship the checkout. 1 item done, no blockers "
+            "open, no next steps.",
+        ),
+        (
+            {"objectives": ""},
+            "Session #2 (development) on main had no objectives recorded. 1 item done, no "
+            "blockers open, no next steps.",
+        ),
+        (
+            {"account_name": None, "objectives": "", "accomplishments": ""},
+            "Session #2 (development) had no objectives recorded. No items done, no blockers "
+            "open, no next steps.",
+        ),
+        (
+            {
+                "objectives": "Is the cart fast?",
+                "accomplishments": "a; b",
+                "blockers": "x; y",
+                "next_steps": "z",
+                "previous_session_number": 1,
+            },
+            "Session #2 (development) on main set out to: Is the cart fast? 2 items done, "
+            "2 blockers open, 1 next step. Continues from session #1.",
+        ),
+        (
+            {"account_name": None, "objectives": "", "blockers": "x", "previous_session_number": 1},
+            "Session #2 (development) had no objectives recorded. 1 item done, 1 blocker open, "
+            "1 next step. Continues from session #1.",
+        ),
+    ],
+    ids=["all", "no-account", "no-objective", "neither", "plurals", "no-account-previous"],
+)
+def test_the_summary_reads_well(overrides: dict[str, Any], expected: str) -> None:
+    summary = section(render_rules_handoff(context(**overrides)), "Summary")
+    assert summary == [expected]
+    assert "(s)" not in render_rules_handoff(context(**overrides))
+
+
+def test_budget_counts_sessions_left_in_words() -> None:
+    def rate(remaining: int, used: int) -> str:
+        budget = section(
+            render_rules_handoff(context(account_credits_remaining=remaining, credits_used=used)),
+            "Budget",
+        )
+        return next(line for line in budget if line.startswith("At this session's rate"))
+
+    assert rate(30, 30) == "At this session's rate: about 1 more session on it"
+    assert rate(10, 30) == "At this session's rate: not enough left for another session"
+    assert rate(90, 30) == "At this session's rate: about 3 more sessions on it"

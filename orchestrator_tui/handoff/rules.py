@@ -42,6 +42,8 @@ _TODO_RE = re.compile(r"\b(?:TODO|FIXME|XXX)(?:\([^)]*\))?:\s*(.+)", re.IGNORECA
 _SPLIT_RE = re.compile(r"\r?\n|;\s+|;$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)]|\[[ xX]\])\s*")
 _WORD_RE = re.compile(r"[a-z0-9]+")
+# An item that only says there is nothing ("none", "N/A.", "—"): not an item.
+_NOTHING_RE = re.compile(r"(?:none|n/a|na|-|—|–|no|nothing|nil)\.?", re.IGNORECASE)
 
 
 def split_items(text: str) -> list[str]:
@@ -49,7 +51,7 @@ def split_items(text: str) -> list[str]:
     items = []
     for part in _SPLIT_RE.split(text or ""):
         item = _BULLET_RE.sub("", part).strip()
-        if item:
+        if item and not _NOTHING_RE.fullmatch(item):
             items.append(_shorten(item))
     return _unique(items)
 
@@ -91,10 +93,10 @@ def _is_done(item: str, covering: list[tuple[str, set[str]]]) -> bool:
     return False
 
 
-def previous_open_items(previous: str | None) -> tuple[list[str], list[str]]:
-    """The items under "Open blockers" and "Next steps" of an earlier handoff: bullets,
-    numbered items or plain lines (the minimal handoff and users' edits have those)."""
-    sections: dict[str, list[str]] = {"open blockers": [], "next steps": []}
+def _previous_sections(previous: str | None) -> dict[str, list[str]]:
+    """The items under "Open blockers", "Next steps" and "Key files" of an earlier handoff:
+    bullets, numbered items or plain lines (the minimal handoff and users' edits have those)."""
+    sections: dict[str, list[str]] = {"open blockers": [], "next steps": [], "key files": []}
     current: list[str] | None = None
     for line in (previous or "").splitlines():
         heading = re.match(r"^#{1,6}\s+(.*)", line)
@@ -106,21 +108,50 @@ def previous_open_items(previous: str | None) -> tuple[list[str], list[str]]:
                 item = item.removesuffix(CARRIED).strip()
                 if item and not item.startswith("_"):
                     current.append(item)
+    return sections
+
+
+def previous_open_items(previous: str | None) -> tuple[list[str], list[str]]:
+    """The open blockers and next steps of an earlier handoff."""
+    sections = _previous_sections(previous)
     return sections["open blockers"], sections["next steps"]
+
+
+def _uncode(item: str) -> str:
+    """A path as written in a "Key files" item (``- `path` `` or ``- `` a`b `` ``)."""
+    for fence in ("``", "`"):
+        if len(item) > 2 * len(fence) and item.startswith(fence) and item.endswith(fence):
+            return item[len(fence) : -len(fence)].strip()
+    return item
+
+
+def previous_key_files(previous: str | None) -> list[str]:
+    """The paths under "Key files" of an earlier handoff."""
+    paths = (_uncode(item) for item in _previous_sections(previous)["key files"])
+    return _unique(path for path in paths if path)
 
 
 def _conversation_facts(
     turns: list[tuple[str, str]],
 ) -> tuple[list[str], list[str], list[str], list[str]]:
-    """(files by mentions, errors, TODOs, last user requests) from the recent turns."""
+    """(files by mentions, errors, TODOs, last user requests) from the recent turns.
+
+    Files are ranked by mentions, the most recently mentioned first among equals (so that a
+    long conversation's recent files are not cut off by older ones); every TODO is returned,
+    oldest first, each at its latest mention (the caller keeps the latest ones).
+    """
     files: Counter[str] = Counter()
+    last_mention: dict[str, int] = {}
     errors: list[str] = []
     todos: list[str] = []
     requests: list[str] = []
+    mention = 0
     for role, content in turns:
         for match in _FILE_RE.finditer(content):
             if match.group(1).casefold() not in _NOT_FILES:
                 files[match.group(1)] += 1
+                mention += 1
+                last_mention[match.group(1)] = mention
         if role in ("assistant", "tool", "system"):
             for match in _ERROR_RE.finditer(content):
                 errors.append(_shorten(match.group(1), 200))
@@ -128,14 +159,58 @@ def _conversation_facts(
             todos.append(_shorten(match.group(1), 200))
         if role == "user" and content.strip():
             requests.append(_shorten(content.strip().splitlines()[0], 160))
-    ranked = sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = sorted(files.items(), key=lambda kv: (-kv[1], -last_mention[kv[0]]))
     ranked_files = [_shorten(path, MAX_ITEM) for path, _ in ranked]  # a path can be any length
     return (
         ranked_files[:MAX_FILES],
         _unique(reversed(errors))[:MAX_ERRORS],
-        _unique(todos)[:MAX_ITEMS],
+        list(reversed(_unique(reversed(todos)))),
         list(reversed(_unique(reversed(requests))[:MAX_REQUESTS])),
     )
+
+
+def _latest_todos(todos: list[str], room: int, covering: list[tuple[str, set[str]]]) -> list[str]:
+    """The latest TODOs that nothing done or planned covers, at most ``room``, oldest first."""
+    kept: list[str] = []
+    for todo in reversed(todos):
+        if len(kept) >= room:
+            break
+        if not _is_done(todo, covering):
+            kept.append(todo)
+    return kept[::-1]
+
+
+def _quantity(count: int, singular: str, plural: str) -> str:
+    """``no blockers``, ``1 blocker``, ``2 blockers``."""
+    if count == 0:
+        return f"no {plural}"
+    return f"{count:,} {singular if count == 1 else plural}"
+
+
+def _summary(
+    ctx: HandoffContext, objective: str | None, done: int, blockers: int, steps: int
+) -> str:
+    """Two or three sentences that read well with or without account, objective, previous."""
+    opening = f"Session #{ctx.session_number}"
+    if ctx.session_type.strip():
+        opening += f" ({ctx.session_type.strip()})"
+    if ctx.account_name:
+        opening += f" on {ctx.account_name}"
+    if objective:
+        opening += f" set out to: {objective}"
+        if not objective.endswith((".", "!", "?", "…")):
+            opening += "."
+    else:
+        opening += " had no objectives recorded."
+    counts = (
+        f"{_quantity(done, 'item', 'items')} done, "
+        f"{_quantity(blockers, 'blocker', 'blockers')} open, "
+        f"{_quantity(steps, 'next step', 'next steps')}."
+    )
+    summary = f"{opening} {counts[0].upper()}{counts[1:]}"
+    if ctx.previous_session_number is not None:
+        summary += f" Continues from session #{ctx.previous_session_number}."
+    return summary
 
 
 def _code(text: str) -> str:
@@ -164,7 +239,11 @@ def _budget_lines(ctx: HandoffContext) -> list[str]:
             )
             if ctx.credits_used:
                 left = ctx.account_credits_remaining // ctx.credits_used
-                lines.append(f"- At this session's rate: about {left} more session(s) on it")
+                if left:
+                    more = _quantity(left, "more session", "more sessions")
+                    lines.append(f"- At this session's rate: about {more} on it")
+                else:
+                    lines.append("- At this session's rate: not enough left for another session")
         else:
             lines.append(f"- Account **{ctx.account_name}**")
     else:
@@ -195,28 +274,30 @@ def render_rules_handoff(ctx: HandoffContext) -> str:
         if item.casefold() not in stated_steps and not _is_done(item, covered)
     ]
     files, errors, todos, requests = _conversation_facts(ctx.turns)
+    # Files the previous handoff named come after this session's own, while there is room.
+    own_files = {path.casefold() for path in files}
+    carried_files = [
+        path
+        for path in previous_key_files(ctx.previous_handoff)
+        if path.casefold() not in own_files
+    ][: MAX_FILES - len(files)]
 
     open_blockers = _unique([*blockers, *(item + CARRIED for item in carried_blockers)])
     steps = _unique([*next_steps, *(item + CARRIED for item in carried_steps)])
     covered_or_planned = covered + _covering(steps)
-    steps += [f"TODO: {todo}" for todo in todos if not _is_done(todo, covered_or_planned)]
+    room = max(MAX_ITEMS - len(steps), 0)
+    steps += [f"TODO: {todo}" for todo in _latest_todos(todos, room, covered_or_planned)]
     if not steps and open_blockers:
         steps = [f"Resolve: {blocker}" for blocker in blockers or carried_blockers]
     steps = _unique(steps)
 
-    who = f" on {ctx.account_name}" if ctx.account_name else ""
     when = ctx.started_at.strftime("%Y-%m-%d %H:%M")
     if ctx.ended_at is not None:
         when += " → " + ctx.ended_at.strftime("%Y-%m-%d %H:%M")
     objective = split_items(ctx.objectives)
-    summary = (
-        f"Session #{ctx.session_number} ({ctx.session_type}){who} "
-        + (f"set out to: {objective[0]}. " if objective else "")
-        + f"{len(done)} item(s) done, {len(open_blockers)} blocker(s) open, "
-        + f"{len(steps)} next step(s)."
+    summary = _summary(
+        ctx, objective[0] if objective else None, len(done), len(open_blockers), len(steps)
     )
-    if ctx.previous_session_number is not None:
-        summary += f" Continues from session #{ctx.previous_session_number}."
 
     lines = [
         f"# Handoff: {ctx.project_name} · session #{ctx.session_number}",
@@ -234,7 +315,8 @@ def render_rules_handoff(ctx: HandoffContext) -> str:
     lines += ["## Next steps", *_bullets(steps, "none recorded"), ""]
     if errors:
         lines += ["## Errors seen", *(f"- {_code(error)}" for error in errors), ""]
-    lines += ["## Key files", *_bullets([_code(path) for path in files], "none mentioned"), ""]
+    key_files = [_code(path) for path in files] + [_code(path) + CARRIED for path in carried_files]
+    lines += ["## Key files", *_bullets(key_files, "none mentioned"), ""]
     lines += ["## Recent requests", *_bullets([f"“{r}”" for r in requests], "none recorded"), ""]
     lines += ["## Budget", *_budget_lines(ctx)]
     return "\n".join(lines).rstrip() + "\n"
