@@ -803,3 +803,65 @@ def test_a_session_is_titled_by_its_first_objective(db: Database) -> None:
     sessions.complete_session(db, started.session.id, 0, "Done")
     second = sessions.start_session(db, "Titled", objectives="Anything", title="Release 1.2")
     assert second.session.title == "Release 1.2"
+
+
+# --- names are unique ignoring case ----------------------------------------------------------
+
+
+def test_project_names_are_unique_ignoring_case(db: Database) -> None:
+    shop = projects.create_project(db, "Webshop")
+    blog = projects.create_project(db, "Blog")
+    for taken in ("webshop", "WEBSHOP", " webShop "):
+        refused(
+            db, ConflictError, lambda name=taken: projects.create_project(db, name), "'Webshop'"
+        )
+    refused(db, ConflictError, lambda: projects.update_project(db, blog.id, "webshop", ""))
+    # Unicode case too (SQLite's lower() would miss these).
+    projects.create_project(db, "Straße")
+    refused(db, ConflictError, lambda: projects.create_project(db, "STRASSE"), "not case")
+    projects.create_project(db, "ärger")
+    refused(db, ConflictError, lambda: projects.create_project(db, "ÄRGER"), "'ärger'")
+    # A project may change the case of its own name.
+    assert projects.update_project(db, shop.id, "WebShop", None).name == "WebShop"
+    assert projects.get_project(db, "WebShop").description == ""
+
+
+def test_account_names_are_unique_ignoring_case(db: Database) -> None:
+    make_account(db, "Claude-Pro")
+    other = make_account(db, "other")
+    refused(db, ConflictError, lambda: make_account(db, "claude-pro"), "'Claude-Pro'")
+    refused(
+        db,
+        ConflictError,
+        lambda: accounts.update_account(db, other.id, AccountFields(name="CLAUDE-PRO")),
+    )
+    renamed = accounts.update_account(
+        db, "Claude-Pro", AccountFields(name="claude-pro", credit_limit=100)
+    )
+    assert renamed.name == "claude-pro"
+
+
+def test_lookups_take_the_exact_name_then_a_unique_match_ignoring_case(db: Database) -> None:
+    shop = projects.create_project(db, "Webshop")
+    make_account(db, "Claude-Pro", 100)
+    assert projects.get_project(db, "webshop").id == shop.id
+    assert accounts.get_account(db, "claude-PRO").name == "Claude-Pro"
+    started = sessions.start_session(db, "WEBSHOP", account="claude-pro").session
+    assert (started.project_id, started.account_name) == (shop.id, "Claude-Pro")
+    # Two names that differ only in case (written before the rule): the exact one wins, and
+    # a third spelling is ambiguous.
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO project (name, description, status, created_at, "
+                "updated_at) SELECT 'WebShop', '', 'active', created_at, "
+                "updated_at FROM project WHERE id = :id"
+            ),
+            {"id": shop.id},
+        )
+    assert projects.get_project(db, "Webshop").id == shop.id
+    assert projects.get_project(db, "WebShop").id != shop.id
+    with pytest.raises(NotFoundError, match="match ignoring case"):
+        projects.get_project(db, "webshop")
+    # A number that names no project is still an id.
+    assert projects.get_project(db, str(shop.id)).id == shop.id

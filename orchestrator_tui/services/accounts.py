@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
+
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import Account
 from orchestrator_tui.errors import ConflictError, ValidationError
@@ -72,11 +74,23 @@ class AccountFields:
         return values
 
 
+def _check_name_free(session: Session, name: str, own_id: int | None = None) -> None:
+    """Names are unique ignoring case: ``Claude-Pro`` is taken when ``claude-pro`` exists."""
+    for other in repo.same_name(session, name):
+        if other.id == own_id:
+            continue
+        if other.name == name:
+            raise ConflictError(f"An account named {name!r} already exists.")
+        raise ConflictError(
+            f"An account named {other.name!r} already exists; names are not case-sensitive, "
+            f"so {name!r} is taken."
+        )
+
+
 def create_account(db: Database, fields: AccountFields) -> AccountView:
     values = fields.cleaned()
     with db.unit() as session:
-        if repo.get_by_name(session, str(values["name"])) is not None:
-            raise ConflictError(f"An account named {values['name']!r} already exists.")
+        _check_name_free(session, str(values["name"]))
         account = Account(**values)
         session.add(account)
         session.flush()
@@ -87,9 +101,7 @@ def update_account(db: Database, ref: int | str, fields: AccountFields) -> Accou
     values = fields.cleaned()
     with db.unit() as session:
         account = repo.require(session, ref)
-        other = repo.get_by_name(session, str(values["name"]))
-        if other is not None and other.id != account.id:
-            raise ConflictError(f"An account named {values['name']!r} already exists.")
+        _check_name_free(session, str(values["name"]), account.id)
         for key, value in values.items():
             setattr(account, key, value)
         session.flush()

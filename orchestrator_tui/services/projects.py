@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import Project, utcnow
 from orchestrator_tui.errors import ConflictError
@@ -15,12 +17,24 @@ def _summary(db: Database, project_id: int) -> ProjectSummary:
         return repo.summaries(session, project_id=project_id)[0]
 
 
+def _check_name_free(session: Session, name: str, own_id: int | None = None) -> None:
+    """Names are unique ignoring case: ``webshop`` is taken when ``Webshop`` exists."""
+    for other in repo.same_name(session, name):
+        if other.id == own_id:
+            continue
+        if other.name == name:
+            raise ConflictError(f"A project named {name!r} already exists.")
+        raise ConflictError(
+            f"A project named {other.name!r} already exists; names are not case-sensitive, "
+            f"so {name!r} is taken."
+        )
+
+
 def create_project(db: Database, name: str, description: str = "") -> ProjectSummary:
     name = clean_name(name)
     description = clean_text(description, "description")
     with db.unit() as session:
-        if repo.get_by_name(session, name) is not None:
-            raise ConflictError(f"A project named {name!r} already exists.")
+        _check_name_free(session, name)
         project = Project(name=name, description=description)
         session.add(project)
         session.flush()
@@ -29,15 +43,20 @@ def create_project(db: Database, name: str, description: str = "") -> ProjectSum
     return _summary(db, project_id)
 
 
-def update_project(db: Database, ref: int | str, name: str, description: str) -> ProjectSummary:
-    name = clean_name(name)
-    description = clean_text(description, "description")
+def update_project(
+    db: Database, ref: int | str, name: str | None, description: str | None
+) -> ProjectSummary:
+    """Rename and/or describe a project; ``None`` keeps the current value."""
+    new_name = clean_name(name) if name is not None else None
+    new_description = clean_text(description, "description") if description is not None else None
     with db.unit() as session:
         project = repo.require(session, ref)
-        other = repo.get_by_name(session, name)
-        if other is not None and other.id != project.id:
-            raise ConflictError(f"A project named {name!r} already exists.")
-        project.name, project.description, project.updated_at = name, description, utcnow()
+        if new_name is not None:
+            _check_name_free(session, new_name, project.id)
+            project.name = new_name
+        if new_description is not None:
+            project.description = new_description
+        project.updated_at = utcnow()
         assert project.id is not None
         project_id = project.id
     return _summary(db, project_id)
