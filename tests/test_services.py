@@ -865,3 +865,10 @@ def test_lookups_take_the_exact_name_then_a_unique_match_ignoring_case(db: Datab
         projects.get_project(db, "webshop")
     # A number that names no project is still an id.
     assert projects.get_project(db, str(shop.id)).id == shop.id
+
+
+@pytest.mark.parametrize("objectives", [";", "none", "- \n n/a"])
+def test_objectives_without_an_item_give_no_title(db: Database, objectives: str) -> None:
+    projects.create_project(db, "Untitled")
+    started = sessions.start_session(db, "Untitled", objectives=objectives)
+    assert (started.session.number, started.session.title) == (1, "")

@@ -43,7 +43,7 @@ def start_session(
     objectives = clean_text(objectives, "objectives")
     title = clean_text(title, "title")[:500]
     if not title and objectives:  # the timeline's one-line label: the first objective
-        title = split_items(objectives)[0][:120]
+        title = next(iter(split_items(objectives)), "")[:120]  # ";" or "none": no item
     with db.unit() as session:
         found = project_repo.require(session, project)
         assert found.id is not None
