@@ -286,3 +286,45 @@ def test_nothing_copied_from_the_shared_formats() -> None:
             window = flat[start : start + 40]
             if len(window) == 40:
                 assert window not in corpus, window
+
+
+# --- telling the demo's projects from the user's own -----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ledgerline", "LedgerLine", "atlas storefront"])
+def test_a_users_project_with_a_demo_name_is_not_the_demo(db: Database, name: str) -> None:
+    projects.create_project(db, name, "my own books")
+    before = counts(db)
+    with pytest.raises(ConflictError, match=f"project '{name}'") as caught:
+        load_demo(db, NOW)
+    assert "already loaded" not in str(caught.value)
+    assert counts(db) == before
+
+
+def test_every_name_in_the_way_is_named_at_once(db: Database) -> None:
+    projects.create_project(db, "Nightjar ETL")
+    accounts.create_account(db, accounts.AccountFields(name="Cursor-Pro", credit_limit=5))
+    before = counts(db)
+    with pytest.raises(ConflictError) as caught:
+        load_demo(db, NOW)
+    assert "project 'Nightjar ETL', account 'Cursor-Pro'" in str(caught.value)
+    assert counts(db) == before
+
+
+def test_the_demo_is_recognised_after_its_projects_were_edited(
+    db: Database, loaded: DemoResult
+) -> None:
+    """A description edited in the app: the session #1 title still marks the demo's own."""
+    projects.update_project(db, "ledgerline", None, "my notes on the demo")
+    projects.set_archived(db, "Roastery landing page v1", False)
+    before = counts(db)
+    assert load_demo(db, NOW).already_loaded
+    assert counts(db) == before
+
+
+def test_a_project_with_the_demo_name_but_not_its_marks_is_in_the_way(db: Database) -> None:
+    """The demo's name and a session of the user's own, not the demo's description."""
+    projects.create_project(db, "ledgerline")
+    sessions.start_session(db, "ledgerline", objectives="Reconcile March")
+    with pytest.raises(ConflictError, match="project 'ledgerline'"):
+        load_demo(db, NOW)

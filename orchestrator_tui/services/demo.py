@@ -1155,15 +1155,59 @@ def _next_reset(cadence: str, now: datetime) -> datetime | None:
     return None
 
 
-def _existing_names(db: Database) -> tuple[list[str], list[str]]:
+def _first_titles() -> dict[str, str]:
+    """The title of each demo project's session #1 (sessions are started oldest first)."""
+    titles: dict[str, str] = {}
+    for spec in sorted(SESSIONS, key=lambda spec: spec.ago, reverse=True):
+        titles.setdefault(spec.project, spec.title)
+    return titles
+
+
+@dataclass(frozen=True)
+class _DemoState:
+    """What the database holds under the names the demo uses."""
+
+    loaded: list[str]  # demo projects that are there as the demo made them
+    taken_projects: list[str]  # the names of other projects in the demo's way
+    taken_accounts: list[str]
+
+
+def _demo_state(db: Database) -> _DemoState:
+    """Tell the demo's own projects from the user's projects that merely share a name.
+
+    A project is the demo's when it has the demo's name exactly and either the demo's
+    description or, for one whose description was edited since, the demo's title on its
+    session #1 (titles are never edited). Names are compared ignoring case, as the services
+    do, for what is in the way.
+    """
+    titles = _first_titles()
+    wanted = {project.name.casefold(): project for project in PROJECTS}
+    wanted_accounts = {account.name.casefold() for account in ACCOUNTS}
+    loaded: list[str] = []
+    taken: list[str] = []
     with db.unit() as session:
-        projects = session.exec(
-            select(Project.name).where(col(Project.name).in_([p.name for p in PROJECTS]))
-        ).all()
-        accounts = session.exec(
-            select(Account.name).where(col(Account.name).in_([a.name for a in ACCOUNTS]))
-        ).all()
-    return list(projects), list(accounts)
+        rows = session.exec(select(Project.id, Project.name, Project.description)).all()
+        for project_id, name, description in rows:
+            spec = wanted.get(name.casefold())
+            if spec is None:
+                continue
+            first_title = session.exec(
+                select(WorkSession.title).where(
+                    WorkSession.project_id == project_id, WorkSession.number == 1
+                )
+            ).first()
+            if name == spec.name and (
+                description == spec.description or first_title == titles[spec.name]
+            ):
+                loaded.append(name)
+            else:
+                taken.append(name)
+        accounts = [
+            name
+            for name in session.exec(select(Account.name)).all()
+            if name.casefold() in wanted_accounts
+        ]
+    return _DemoState(loaded=loaded, taken_projects=sorted(taken), taken_accounts=sorted(accounts))
 
 
 def _update(db: Database, model: type[Any], row_id: int, **values: Any) -> None:
@@ -1174,21 +1218,25 @@ def _update(db: Database, model: type[Any], row_id: int, **values: Any) -> None:
 def load_demo(db: Database, now: datetime | None = None) -> DemoResult:
     """Load the demo data set, dated relative to ``now`` (default: the current time).
 
-    Already loaded (any demo project exists): nothing is added. Refused with a
-    ConflictError when some demo account names are taken by accounts of the user's own.
+    Already loaded (a demo project is there as the demo made it; the load is all or
+    nothing, so one proves the rest): nothing is added. Refused with a ConflictError, and
+    nothing written, when projects or accounts of the user's own have names the demo uses
+    (ignoring case).
     """
     moment = _aware(now or datetime.now(UTC))
     with db.engine.connect() as connection, connection.begin():
         joined = _JoinedDatabase(connection)
-        projects, accounts = _existing_names(joined)
-        if projects:
+        state = _demo_state(joined)
+        if state.loaded:
             return DemoResult(already_loaded=True)
-        if accounts:
+        taken = [f"project {name!r}" for name in state.taken_projects]
+        taken += [f"account {name!r}" for name in state.taken_accounts]
+        if taken:
             raise ConflictError(
-                "The demo data uses account names that already exist: "
-                + ", ".join(sorted(accounts))
-                + ". Rename or delete those accounts, or load the demo into another "
-                "database (--db)."
+                "The demo data uses names that are already taken here: "
+                + ", ".join(taken)
+                + ". Rename those (or delete the accounts), or load the demo into another "
+                "database (--db PATH)."
             )
         return _load(joined, moment)
 
