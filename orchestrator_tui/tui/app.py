@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,27 +21,33 @@ from orchestrator_tui import __version__
 from orchestrator_tui.clipboard import OSC52, CopyOutcome, copy_text
 from orchestrator_tui.config import data_dir
 from orchestrator_tui.errors import OrchestratorError
-from orchestrator_tui.tui.screens.accounts import AccountsScreen
 from orchestrator_tui.tui.screens.base import BaseScreen
-from orchestrator_tui.tui.screens.dashboard import DashboardScreen
-from orchestrator_tui.tui.screens.forms import ConfirmModal
-from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
-from orchestrator_tui.tui.screens.help import HelpScreen, MessageScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
-from orchestrator_tui.tui.screens.timeline import TimelineScreen
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
+    from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
 log = logging.getLogger(__name__)
 MODE_KEYS = {"dashboard": "d", "projects": "p", "timeline": "t", "accounts": "a"}
 
 
-class QuitConfirm(ConfirmModal):
-    """The question asked before quitting over unsaved edits (ctrl+q again quits)."""
+def _dashboard() -> Screen[None]:
+    from orchestrator_tui.tui.screens.dashboard import DashboardScreen
 
-    def __init__(self, question: str) -> None:
-        super().__init__(question, "Quit")
+    return DashboardScreen()
+
+
+def _timeline() -> Screen[None]:
+    from orchestrator_tui.tui.screens.timeline import TimelineScreen
+
+    return TimelineScreen()
+
+
+def _accounts() -> Screen[None]:
+    from orchestrator_tui.tui.screens.accounts import AccountsScreen
+
+    return AccountsScreen()
 
 
 class DatabaseUnavailable(OrchestratorError):
@@ -62,11 +68,12 @@ class OrchestratorApp(App[None]):
     TITLE = "orchestrator-tui"
     SUB_TITLE = f"v{__version__}"
     CSS_PATH = "app.tcss"
-    MODES: ClassVar[dict[str, type[Screen[None]]]] = {  # type: ignore[assignment]
-        "dashboard": DashboardScreen,
+    # Only the first screen is imported at start-up; the others load when first opened.
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
+        "dashboard": _dashboard,
         "projects": ProjectsScreen,
-        "timeline": TimelineScreen,
-        "accounts": AccountsScreen,
+        "timeline": _timeline,
+        "accounts": _accounts,
     }
     DEFAULT_MODE = "projects"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -94,6 +101,11 @@ class OrchestratorApp(App[None]):
     # -- database -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        # After the first frame: importing the database layer in a thread still holds the
+        # GIL for most of its half second, which would otherwise delay the first paint.
+        self.call_after_refresh(self._start_database)
+
+    def _start_database(self) -> None:
         self.run_worker(
             self._open_database,
             thread=True,
@@ -116,6 +128,8 @@ class OrchestratorApp(App[None]):
         finally:
             self._db_ready.set()
         if self._db_error is not None:
+            from orchestrator_tui.tui.screens.help import MessageScreen
+
             message = f"{self._db_error}\n\nPress ctrl+q to quit."
             screen = MessageScreen("Database unavailable", message, closable=False)
             self.call_from_thread(self.push_screen, screen)
@@ -136,6 +150,8 @@ class OrchestratorApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit, asking first when a handoff editor holds unsaved text."""
+        from orchestrator_tui.tui.screens.forms import QuitConfirm
+
         unsaved = [editor for editor in self.open_editors if editor.dirty]
         if not unsaved or isinstance(self.screen, QuitConfirm):
             self.exit()
@@ -155,8 +171,10 @@ class OrchestratorApp(App[None]):
     # -- navigation ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # No jumping between areas from inside a dialog.
-        return not (action in ("goto", "help") and isinstance(self.screen, ModalScreen))
+        # No jumping between areas from inside a dialog, and no key for the area you are in.
+        if action in ("goto", "help") and isinstance(self.screen, ModalScreen):
+            return False
+        return not (action == "goto" and parameters and parameters[0] == self.current_mode)
 
     def action_goto(self, mode: str) -> None:
         self.switch_mode(mode)
@@ -166,10 +184,12 @@ class OrchestratorApp(App[None]):
         self.switch_mode("timeline")
 
     def action_help(self) -> None:
+        from orchestrator_tui.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(self._help_sections()))
 
     def _help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        from orchestrator_tui.tui.screens import ALL_SCREENS
+        from orchestrator_tui.tui.screens.catalog import ALL_SCREENS
 
         sections = [("Everywhere", self._describe(self.BINDINGS))]
         for screen_class in ALL_SCREENS:

@@ -337,3 +337,10 @@ class ConfirmModal(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class QuitConfirm(ConfirmModal):
+    """The question asked before quitting over unsaved edits (ctrl+q again quits)."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question, "Quit")

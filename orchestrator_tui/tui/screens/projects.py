@@ -14,7 +14,6 @@ from orchestrator_tui.records import Page, ProjectSummary
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
-from orchestrator_tui.tui.screens.forms import ConfirmModal, ProjectForm
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
@@ -32,10 +31,10 @@ class ProjectsScreen(BaseScreen):
     HELP_TITLE = "Projects"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", tooltip="Open the project's session timeline"),
-        Binding("n", "new_project", "New project", tooltip="Create a project"),
+        Binding("n", "new_project", "New", tooltip="Create a project"),
         Binding("e", "edit_project", "Edit", tooltip="Rename or describe the selected project"),
         Binding("x", "archive", "Archive", tooltip="Archive or unarchive the selected project"),
-        Binding("l", "load_demo", "Load demo", tooltip="Load the demo data set (idempotent)"),
+        Binding("l", "load_demo", "Demo", tooltip="Load the demo data set (idempotent)"),
         Binding("r", "refresh", "Refresh", tooltip="Read the projects again"),
     ]
 
@@ -48,11 +47,6 @@ class ProjectsScreen(BaseScreen):
         yield Static(
             "Opening the database…", id="projects-summary", classes="summary", markup=False
         )
-        with Vertical(id="welcome", classes="hidden"):
-            yield Static(WELCOME, id="welcome-text", markup=False)
-            with Horizontal(id="welcome-buttons"):
-                yield Button("Create a project (n)", id="welcome-new", variant="primary")
-                yield Button("Load demo data (l)", id="welcome-demo")
         yield PlainTable(id="projects-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -95,7 +89,7 @@ class ProjectsScreen(BaseScreen):
         if selected is not None and selected.id in self.projects:
             table.move_cursor(row=table.get_row_index(str(selected.id)))
         empty = page.total == 0
-        self.query_one("#welcome").set_class(not empty, "hidden")
+        self._show_welcome(empty)
         table.set_class(empty, "hidden")
         summary = f"{page.total:,} project(s)"
         if page.has_more:
@@ -105,6 +99,24 @@ class ProjectsScreen(BaseScreen):
             self.query_one("#welcome-new", Button).focus()
         else:
             table.focus()
+
+    def _show_welcome(self, show: bool) -> None:
+        """The welcome panel exists only while the database is empty (built on demand, so
+        that it costs nothing on the way to the first frame)."""
+        panels = self.query("#welcome")
+        if show and not panels:
+            welcome = Vertical(
+                Static(WELCOME, id="welcome-text", markup=False),
+                Horizontal(
+                    Button("Create a project (n)", id="welcome-new", variant="primary"),
+                    Button("Load demo data (l)", id="welcome-demo"),
+                    id="welcome-buttons",
+                ),
+                id="welcome",
+            )
+            self.mount(welcome, before=self.query_one(DataTable))
+        elif not show:
+            panels.remove()
 
     def selected(self) -> ProjectSummary | None:
         table = self.query_one(DataTable)
@@ -127,9 +139,13 @@ class ProjectsScreen(BaseScreen):
 
     @on(Button.Pressed, "#welcome-new")
     def action_new_project(self) -> None:
+        from orchestrator_tui.tui.screens.forms import ProjectForm
+
         self.app.push_screen(ProjectForm(), self._saved)
 
     def action_edit_project(self) -> None:
+        from orchestrator_tui.tui.screens.forms import ProjectForm
+
         project = self.selected()
         if project is not None:
             self.app.push_screen(ProjectForm(project), self._saved)
@@ -157,6 +173,8 @@ class ProjectsScreen(BaseScreen):
         if not self.projects:
             self._load_demo()
             return
+
+        from orchestrator_tui.tui.screens.forms import ConfirmModal
 
         def answer(load: bool | None) -> None:
             if load:

@@ -68,19 +68,20 @@ class TimelineScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in (
-            ("number", "#"),
-            ("status", "Status"),
-            ("account", "Account"),
-            ("type", "Type"),
-            ("credits", "Credits"),
-            ("started", "Started"),
-            ("ended", "Ended"),
-            ("turns", "Turns"),
-            ("handoff", "Handoff"),
-            ("title", "Objective / title"),
+        # Fixed widths: the table need not measure every cell of every page it is given.
+        for key, label, width in (
+            ("number", "#", 6),
+            ("status", "Status", 13),
+            ("account", "Account", 20),
+            ("type", "Type", 11),
+            ("credits", "Credits", 8),
+            ("started", "Started", 16),
+            ("ended", "Ended", 16),
+            ("turns", "Turns", 6),
+            ("handoff", "Handoff", 7),
+            ("title", "Objective / title", 24),
         ):
-            table.add_column(label, key=key)
+            table.add_column(label, key=key, width=width)
 
     def on_screen_resume(self) -> None:
         if self._project_id != self.orchestrator.current_project_id:
