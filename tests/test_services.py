@@ -872,3 +872,21 @@ def test_objectives_without_an_item_give_no_title(db: Database, objectives: str)
     projects.create_project(db, "Untitled")
     started = sessions.start_session(db, "Untitled", objectives=objectives)
     assert (started.session.number, started.session.title) == (1, "")
+
+
+def test_a_project_with_a_session_in_progress_is_not_archived(db: Database) -> None:
+    shop = projects.create_project(db, "Shop")
+    started = sessions.start_session(db, shop.id).session
+    refused(
+        db,
+        ConflictError,
+        lambda: projects.set_archived(db, "Shop", True),
+        rf"Session #1 of 'Shop' is still in progress \(id {started.id}\); "
+        r"complete session #1 first\.",
+    )
+    # Unarchiving is never refused, and once the session is completed archiving works.
+    assert projects.set_archived(db, shop.id, False).status == "active"
+    sessions.complete_session(db, started.id, 0, "done")
+    assert projects.set_archived(db, shop.id, True).status == "archived"
+    error = refused(db, ConflictError, lambda: sessions.start_session(db, shop.id))
+    assert "`orchestrator-tui project unarchive Shop`" in str(error)

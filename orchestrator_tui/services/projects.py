@@ -9,6 +9,7 @@ from orchestrator_tui.db.models import Project, utcnow
 from orchestrator_tui.errors import ConflictError
 from orchestrator_tui.records import Page, ProjectStatus, ProjectSummary
 from orchestrator_tui.repositories import projects as repo
+from orchestrator_tui.repositories import sessions as session_repo
 from orchestrator_tui.validation import clean_name, clean_text
 
 
@@ -63,11 +64,18 @@ def update_project(
 
 
 def set_archived(db: Database, ref: int | str, archived: bool) -> ProjectSummary:
+    """Archive or unarchive a project; a project with a session in progress stays active."""
     with db.unit() as session:
         project = repo.require(session, ref)
+        assert project.id is not None
+        running = session_repo.in_progress(session, project.id) if archived else None
+        if running is not None:
+            raise ConflictError(
+                f"Session #{running.number} of {project.name!r} is still in progress "
+                f"(id {running.id}); complete session #{running.number} first."
+            )
         project.status = ProjectStatus.ARCHIVED if archived else ProjectStatus.ACTIVE
         project.updated_at = utcnow()
-        assert project.id is not None
         project_id = project.id
     return _summary(db, project_id)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -48,7 +50,10 @@ def start_session(
         found = project_repo.require(session, project)
         assert found.id is not None
         if found.status == ProjectStatus.ARCHIVED:
-            raise ConflictError(f"Project {found.name!r} is archived; unarchive it first.")
+            raise ConflictError(
+                f"Project {found.name!r} is archived; unarchive it first "
+                f"(`orchestrator-tui project unarchive {shlex.quote(found.name)}`)."
+            )
         running = repo.in_progress(session, found.id)
         if running is not None:
             raise ConflictError(
