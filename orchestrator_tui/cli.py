@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -40,6 +41,7 @@ EXIT_INTERRUPTED = 130
 # Service field names as the options that set them, for error messages.
 OPTION_NAMES = {
     "name": "NAME",
+    "new_name": "--name",
     "description": "--description",
     "platform": "--platform",
     "credit_limit": "--credits",
@@ -120,10 +122,39 @@ def _describe_url(url: str) -> str:
     return str(path) if path is not None else _safe_url(url)
 
 
-def _open(url: str) -> Database:
-    """Open the database, upgrading its schema first (the only way commands get one)."""
+def _require_existing(url: str) -> None:
+    """A command that only reads refuses a SQLite file that is not there, rather than
+    leaving an empty database behind."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # opening it says what is wrong with the URL
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:"):  # an SQLite URI (?uri=true): SQLite decides
+        return
+    path = Path(database)
+    if not path.exists():
+        raise CommandError(
+            f"No database at {path} (run a command that writes, such as `{PROG} demo` or "
+            "`project add`, to create one)"
+        )
+
+
+def _open(url: str, *, create: bool = True) -> Database:
+    """Open the database, upgrading its schema first (the only way commands get one).
+
+    ``create=False`` for the commands that only read: a SQLite file that does not exist
+    is refused instead of created.
+    """
     from orchestrator_tui.db.database import Database
 
+    if not create:
+        _require_existing(url)
     try:
         return Database.open(url)
     except ImportError as error:  # a driver for another database that is not installed
@@ -246,7 +277,7 @@ def cmd_project_add(args: argparse.Namespace, url: str) -> Result:
 def cmd_project_list(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services.projects import list_projects
 
-    db = _open(url)
+    db = _open(url, create=False)
     try:
         items = []
         offset = 0
@@ -271,6 +302,49 @@ def cmd_project_list(args: argparse.Namespace, url: str) -> Result:
             )
         text = "\n".join(lines)
     return Result({"projects": to_jsonable(items), "total": len(items)}, text)
+
+
+def cmd_project_edit(args: argparse.Namespace, url: str) -> Result:
+    from orchestrator_tui.services.projects import update_project
+
+    db = _open(url)
+    try:
+        try:
+            project = update_project(db, args.name, args.new_name, args.description)
+        except ValidationError as error:  # the new name comes from --name, not NAME
+            renamed = {("new_name" if key == "name" else key): v for key, v in error.errors.items()}
+            raise ValidationError(renamed) from None
+    finally:
+        db.close()
+    return Result(
+        {"project": to_jsonable(project)},
+        f"Updated project {project.name!r} (id {project.id}).",
+    )
+
+
+def _edit_usage(args: argparse.Namespace) -> str | None:
+    if args.new_name is None and args.description is None:
+        return "nothing to change: give --name NEW and/or --description TEXT"
+    return None
+
+
+def cmd_project_archive(args: argparse.Namespace, url: str) -> Result:
+    from orchestrator_tui.services.projects import set_archived
+
+    archive = args.project_command == "archive"
+    db = _open(url)
+    try:
+        project = set_archived(db, args.name, archive)
+    finally:
+        db.close()
+    if archive:
+        text = (
+            f"Archived project {project.name!r} (id {project.id}); "
+            f"`{PROG} project unarchive {shlex.quote(project.name)}` brings it back."
+        )
+    else:
+        text = f"Project {project.name!r} (id {project.id}) is active again."
+    return Result({"project": to_jsonable(project)}, text)
 
 
 def cmd_account_add(args: argparse.Namespace, url: str) -> Result:
@@ -298,7 +372,7 @@ def cmd_account_add(args: argparse.Namespace, url: str) -> Result:
 def cmd_account_list(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services.accounts import list_accounts
 
-    db = _open(url)
+    db = _open(url, create=False)
     try:
         items = []
         offset = 0
@@ -325,6 +399,20 @@ def cmd_account_list(args: argparse.Namespace, url: str) -> Result:
             )
         text = "\n".join(lines)
     return Result({"accounts": to_jsonable(items), "total": len(items)}, text)
+
+
+def cmd_account_delete(args: argparse.Namespace, url: str) -> Result:
+    from orchestrator_tui.services.accounts import delete_account
+
+    db = _open(url)
+    try:
+        account = delete_account(db, args.name)
+    finally:
+        db.close()
+    return Result(
+        {"account": to_jsonable(account)},
+        f"Deleted account {account.name!r} (id {account.id}); its sessions keep its name.",
+    )
 
 
 def cmd_session_start(args: argparse.Namespace, url: str) -> Result:
@@ -476,7 +564,7 @@ def cmd_session_show(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services import handoffs
     from orchestrator_tui.services.sessions import get_session
 
-    db = _open(url)
+    db = _open(url, create=False)
     try:
         detail = get_session(db, args.session_id)
         versions = handoffs.versions(db, args.session_id)
@@ -498,7 +586,9 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
         raise ValidationError(
             {"provider": f"unknown provider {args.provider!r}; use one of: {known}"}
         )
-    db = _open(url)
+    # Without --provider it prints what is stored (generating only for a session that has
+    # none, which a database that does not exist cannot hold).
+    db = _open(url, create=args.provider is not None)
     try:
         view = None if args.provider else handoffs.latest_handoff(db, args.session_id)
         generated = view is None
@@ -545,7 +635,7 @@ def cmd_export(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services import export
 
     output = _check_output(Path(args.output)) if args.output else None
-    db = _open(url)
+    db = _open(url, create=False)
     try:
         if args.format == "json":
             document = export.export_project(db, args.project)
@@ -624,7 +714,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     upgrade.set_defaults(handler=cmd_db_upgrade)
 
-    project = commands.add_parser("project", help="add and list projects")
+    project = commands.add_parser("project", help="add, list, edit and archive projects")
     project_commands = project.add_subparsers(
         dest="project_command", metavar="ACTION", required=True
     )
@@ -635,8 +725,20 @@ def build_parser() -> argparse.ArgumentParser:
     _common(project_commands.add_parser("list", help="list projects")).set_defaults(
         handler=cmd_project_list
     )
+    edit = _common(project_commands.add_parser("edit", help="rename or describe a project"))
+    edit.add_argument("name", metavar="NAME", help="project name or id")
+    edit.add_argument("--name", dest="new_name", metavar="NEW", help="the new name")
+    edit.add_argument("--description", metavar="TEXT", help="the new description")
+    edit.set_defaults(handler=cmd_project_edit, usage_check=_edit_usage, command_parser=edit)
+    for action, help_ in (
+        ("archive", "archive a project (its sessions stay; no new ones start)"),
+        ("unarchive", "make an archived project active again"),
+    ):
+        archive = _common(project_commands.add_parser(action, help=help_))
+        archive.add_argument("name", metavar="NAME", help="project name or id")
+        archive.set_defaults(handler=cmd_project_archive)
 
-    account = commands.add_parser("account", help="add and list accounts of the pool")
+    account = commands.add_parser("account", help="add, list and delete accounts of the pool")
     account_commands = account.add_subparsers(
         dest="account_command", metavar="ACTION", required=True
     )
@@ -652,6 +754,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(account_commands.add_parser("list", help="list the account pool")).set_defaults(
         handler=cmd_account_list
     )
+    delete = _common(
+        account_commands.add_parser(
+            "delete", help="delete an account (its sessions stay and keep its name)"
+        )
+    )
+    delete.add_argument("name", metavar="NAME", help="account name or id")
+    delete.set_defaults(handler=cmd_account_delete)
 
     session = commands.add_parser("session", help="start, complete and show sessions")
     session_commands = session.add_subparsers(
@@ -752,6 +861,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.db == "":
+            parser.error("--db: expected a file path or a database URL, got an empty string")
+        usage_check: Callable[[argparse.Namespace], str | None] | None = getattr(
+            args, "usage_check", None
+        )
+        problem = usage_check(args) if usage_check is not None else None
+        if problem is not None:
+            args.command_parser.error(problem)
     except SystemExit as exit_:  # --help, --version, usage errors
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)

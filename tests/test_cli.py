@@ -20,7 +20,7 @@ from orchestrator_tui import __version__, cli
 from orchestrator_tui.cli import main
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.migrate import HEAD_REVISION
-from orchestrator_tui.services import accounts, handoffs, sessions
+from orchestrator_tui.services import accounts, handoffs, projects, sessions
 
 REPO = Path(__file__).resolve().parents[1]
 PREFIX = "orchestrator-tui: error: "
@@ -392,6 +392,16 @@ REFUSALS: list[tuple[str, str, tuple[str, ...]]] = [
     ("output is a directory", "handoff {sid} --output {tmp}", ("is a directory",)),
     ("output directory missing", "export 'Web App' --output {tmp}/no/x.json", ("does not exist",)),
     ("bad demo time", "demo --now yesterday", ("--now",)),
+    ("comma typo in credits", f"{COMPLETE} --credits 1,5 --accomplishments x", ("'1,5' is not",)),
+    ("exponent credits", f"{COMPLETE} --credits 1e3 --accomplishments x", ("'1e3' is not",)),
+    ("project name taken ignoring case", "project add 'web APP'", ("'Web App' already exists",)),
+    ("account name taken ignoring case", "account add Claude-Main", ("'claude-main' already",)),
+    ("rename onto another project", "project edit Idle --name 'WEB APP'", ("already exists",)),
+    ("rename to nothing", "project edit Idle --name ' '", ("--name", "required")),
+    ("edit unknown project", "project edit Nope --description x", ("No project 'Nope'",)),
+    ("archive with a session open", "project archive 'Web App'", ("complete session #1 first",)),
+    ("archive unknown project", "project unarchive Nope", ("No project 'Nope'",)),
+    ("delete unknown account", "account delete ghost", ("No account 'ghost'",)),
 ]  # fmt: skip
 
 
@@ -648,3 +658,129 @@ def test_lists_json(run: Callable[..., Run], loop_db: dict[str, Any]) -> None:
     assert pool["accounts"][0]["name"] == "claude-main"
     assert pool["accounts"][0]["status"] == "active"
     assert "notes" in pool["accounts"][0]
+
+
+# --- editing, archiving, deleting ------------------------------------------------------------
+
+
+def test_project_edit_archive_unarchive(
+    run: Callable[..., Run], loop_db: dict[str, Any], opened: Callable[[], Database]
+) -> None:
+    renamed = run("project", "edit", "idle", "--name", "Quiet", "--json")
+    assert renamed.code == 0, renamed
+    assert renamed.json()["project"]["name"] == "Quiet"
+    described = run("project", "edit", "Quiet", "--description", "nothing yet")
+    assert described.code == 0 and "Updated project 'Quiet'" in described.out
+    assert projects.get_project(opened(), "Quiet").description == "nothing yet"
+    # Changing only the case of its own name is fine.
+    assert run("project", "edit", "Quiet", "--name", "QUIET").code == 0
+
+    archived = run("project", "archive", "QUIET", "--json")
+    assert archived.code == 0 and archived.json()["project"]["status"] == "archived"
+    # The refusal points at a command the CLI has, and that command works.
+    refused = run("session", "start", "QUIET")
+    assert_refused(refused, "is archived", "`orchestrator-tui project unarchive QUIET`")
+    unarchived = run("project", "unarchive", "QUIET")
+    assert unarchived.code == 0 and "is active again" in unarchived.out
+    assert run("session", "start", "QUIET").code == 0
+
+    # A name with spaces is quoted in the hint, ready to paste.
+    sid = str(loop_db["session_id"])
+    assert run("session", "complete", sid, "--credits", "1", "--accomplishments", "x").code == 0
+    assert run("project", "archive", "Web App").code == 0
+    assert_refused(run("session", "start", "Web App"), "project unarchive 'Web App'`")
+
+
+def test_project_edit_without_changes_is_a_usage_error(
+    run: Callable[..., Run], loop_db: dict[str, Any], db_path: Path
+) -> None:
+    before = snapshot(db_path)
+    result = run("project", "edit", "Idle")
+    assert result.code == 2
+    assert "nothing to change" in result.err and "Traceback" not in result.err
+    assert snapshot(db_path) == before
+
+
+def test_account_delete_keeps_the_sessions(
+    run: Callable[..., Run], loop_db: dict[str, Any], opened: Callable[[], Database]
+) -> None:
+    sid = loop_db["session_id"]
+    deleted = run("account", "delete", "CLAUDE-MAIN", "--json")
+    assert deleted.code == 0, deleted
+    assert deleted.json()["account"]["name"] == "claude-main"
+    assert run("account", "list", "--json").json()["total"] == 0
+    kept = sessions.get_session(opened(), sid)
+    assert (kept.account_id, kept.account_name) == (None, "claude-main")
+    text = run("account", "delete", "claude-main")
+    assert_refused(text, "No account 'claude-main'")
+
+
+# --- a database that is not there -------------------------------------------------------------
+
+READ_ONLY = [
+    ("project", "list"),
+    ("account", "list"),
+    ("session", "show", "1"),
+    ("export", "Web App"),
+    ("export", "Web App", "--format", "md"),
+    ("handoff", "1"),
+    ("handoff", "1", "--copy"),
+]
+
+
+@pytest.mark.parametrize("argv", READ_ONLY, ids=[" ".join(argv) for argv in READ_ONLY])
+def test_reading_a_missing_database_does_not_create_it(
+    run: Callable[..., Run], tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "nowhere" / "missing.db"
+    for as_json in (False, True):
+        result = run(*argv, *(["--json"] if as_json else []), db=missing)
+        assert_refused(
+            result,
+            f"No database at {missing} (run a command that writes, such as "
+            "`orchestrator-tui demo` or `project add`, to create one)",
+        )
+    assert not missing.exists() and not missing.parent.exists()
+    # The same file given as a URL.
+    url = run("--db", f"sqlite:///{tmp_path / 'url.db'}", *argv, db=None)
+    assert_refused(url, "No database at")
+    assert not (tmp_path / "url.db").exists()
+
+
+def test_the_default_database_is_not_created_by_reading(
+    run: Callable[..., Run], isolated_environment: Path
+) -> None:
+    assert_refused(run("project", "list", db=None), "No database at")
+    assert not (isolated_environment / "orchestrator.db").exists()
+    assert run("project", "add", "First", db=None).code == 0
+    assert run("project", "list", "--json", db=None).json()["total"] == 1
+
+
+def test_writing_commands_still_create_the_database(
+    run: Callable[..., Run], tmp_path: Path
+) -> None:
+    for index, argv in enumerate(
+        [("project", "add", "P"), ("account", "add", "a"), ("db", "upgrade")]
+    ):
+        target = tmp_path / f"new-{index}.db"
+        assert run(*argv, db=target).code == 0
+        assert target.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--db", "", "project", "list"], ["project", "add", "x", "--db", ""], ["--db", ""]],
+    ids=["before", "after", "tui"],
+)
+def test_an_empty_db_is_a_usage_error(
+    run: Callable[..., Run], argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    fake = types.ModuleType("orchestrator_tui.tui.app")
+    fake.run = lambda url: 0  # type: ignore[attr-defined]  # never start the real TUI here
+    monkeypatch.setitem(sys.modules, "orchestrator_tui.tui.app", fake)
+    result = run(*argv, db=None)
+    assert result.code == 2
+    assert "--db" in result.err and "empty" in result.err and "Traceback" not in result.err
+    assert result.out == ""
+    assert list(tmp_path.iterdir()) == []
