@@ -489,7 +489,7 @@ def cmd_session_complete(args: argparse.Namespace, url: str) -> Result:
         "account_credits_remaining": detail.account_credits_remaining,
         "handoff_id": handoff.id if handoff else None,
         "handoff_version": handoff.version if handoff else None,
-        "provider": provider,
+        "provider": handoff.provider if handoff else provider,
         "handoff": handoff.content if handoff else None,
         "handoff_error": failure,
     }

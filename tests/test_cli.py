@@ -784,3 +784,56 @@ def test_an_empty_db_is_a_usage_error(
     assert "--db" in result.err and "empty" in result.err and "Traceback" not in result.err
     assert result.out == ""
     assert list(tmp_path.iterdir()) == []
+
+
+# --- a failing generator ------------------------------------------------------------------------
+
+BROKEN_GENERATOR = """
+import sys
+from orchestrator_tui.services import handoffs
+
+def explode(context):
+    raise RuntimeError("generator bug")
+
+handoffs.PROVIDERS["rules"] = explode
+from orchestrator_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_failing_generator_stores_the_minimal_handoff_quietly(
+    run: Callable[..., Run], loop_db: dict[str, Any], db_path: Path, opened: Callable[[], Database]
+) -> None:
+    """In a real process (pytest's own log handlers would hide Python's last-resort handler):
+    the completion and a handoff marked "rules-minimal" are stored; stderr has no traceback."""
+    sid = str(loop_db["session_id"])
+
+    def broken(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", BROKEN_GENERATOR, "--db", str(db_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    done = broken(
+        "session", "complete", sid, "--credits", "5", "--accomplishments", "x", "--blockers",
+        "ci red", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    data = json.loads(done.stdout)
+    assert data["provider"] == "rules-minimal" and data["handoff_error"] is None
+    assert "## Open blockers\nci red" in data["handoff"]
+
+    again = broken("handoff", sid, "--provider", "rules", "--json")
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr and "generator bug" not in again.stderr
+    assert again.stderr == "Generated handoff version 2 (rules-minimal) for session #1.\n"
+    assert [v.provider for v in handoffs.versions(opened(), int(sid))] == [
+        "rules-minimal",
+        "rules-minimal",
+    ]

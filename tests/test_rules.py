@@ -375,6 +375,9 @@ def test_a_failing_generator_still_stores_a_handoff(
     stored = handoffs.generate_handoff(db, started.id)
     assert stored.version == 1
     assert "## Done\nshipped it" in stored.content
+    # Marked as the minimal handoff, not as the rules engine's output.
+    assert stored.provider == handoffs.MINIMAL == "rules-minimal"
+    assert [v.provider for v in handoffs.versions(db, started.id)] == ["rules-minimal"]
     assert handoffs.latest_handoff(db, started.id) == stored
 
 

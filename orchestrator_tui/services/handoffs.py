@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import Account, Handoff, WorkSession
@@ -23,6 +24,14 @@ log = logging.getLogger(__name__)
 CONTEXT_TURNS = 2000
 PROVIDERS: dict[str, Callable[[HandoffContext], str]] = {"rules": render_rules_handoff}
 EDITED = "edited"
+# The provider stored with the minimal handoff written when a generator failed, so that nobody
+# takes it for that generator's output.
+MINIMAL = "rules-minimal"
+
+
+class Rendered(NamedTuple):
+    content: str
+    provider: str  # the generator asked for, or MINIMAL when it failed
 
 
 def build_context(db: Database, session_id: int) -> HandoffContext:
@@ -57,17 +66,24 @@ def build_context(db: Database, session_id: int) -> HandoffContext:
         )
 
 
-def render(context: HandoffContext, provider: str = "rules") -> str:
+def render_handoff(context: HandoffContext, provider: str = "rules") -> Rendered:
     """Run a generator. The rules engine must never cost a completion its handoff: if it
-    fails on some odd input, the minimal handoff (the form fields) is used instead."""
+    fails on some odd input, the minimal handoff (the form fields) is used instead, and
+    marked as such (provider MINIMAL). The failure goes to the package's logger (the TUI's
+    log file; nowhere for the CLI), not to the user's terminal."""
     generator = PROVIDERS.get(provider)
     if generator is None:
         raise ValidationError({"provider": f"unknown provider {provider!r}"})
     try:
-        return generator(context)
+        return Rendered(generator(context), provider)
     except Exception:
         log.exception("handoff generator %s failed; using the minimal handoff", provider)
-        return render_minimal_handoff(context)
+        return Rendered(render_minimal_handoff(context), MINIMAL)
+
+
+def render(context: HandoffContext, provider: str = "rules") -> str:
+    """The handoff text alone (see ``render_handoff``)."""
+    return render_handoff(context, provider).content
 
 
 def store_handoff(
@@ -97,8 +113,10 @@ def store_handoff(
 def generate_handoff(db: Database, session_id: int, provider: str = "rules") -> HandoffView:
     """Generate and store a new handoff version for a session."""
     context = build_context(db, session_id)
-    content = render(context, provider)
-    return store_handoff(db, session_id, content, provider, source_chars=context.source_chars)
+    rendered = render_handoff(context, provider)
+    return store_handoff(
+        db, session_id, rendered.content, rendered.provider, source_chars=context.source_chars
+    )
 
 
 def save_edit(db: Database, session_id: int, content: str) -> HandoffView:
