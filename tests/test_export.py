@@ -257,12 +257,14 @@ def test_markdown_reads_well(db: Database, filled: dict[str, Any]) -> None:
     # One top-level heading: the handoffs' own headings sit below the session headings.
     assert [line for line in lines if line.startswith("# ")] == ["# Shop"]
     headings = [line for line in lines if line.startswith("### Session #")]
-    assert headings == [
+    # Each heading names the session, then its title (taken from its first objective).
+    assert [heading.split(" — ")[0] for heading in headings] == [
         "### Session #1",
         "### Session #2",
         "### Session #3",
         "### Session #4",
     ]
+    assert headings[3] == "### Session #4 — Still running"
     first = markdown[markdown.index("### Session #1") : markdown.index("### Session #2")]
     assert "- Status: completed" in first and "- Account: alpha" in first
     assert "- Credits used: 100" in first
