@@ -40,7 +40,7 @@ class AccountsScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         for label in (
             "Account",
             "Platform",
@@ -63,7 +63,7 @@ class AccountsScreen(BaseScreen):
         )
 
     def _show(self, page: Page[AccountView]) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         selected = self.selected()
         table.clear()
         self.accounts = {account.id: account for account in page.items}
@@ -78,8 +78,7 @@ class AccountsScreen(BaseScreen):
                 fmt.when(account.last_used_at),
                 key=str(account.id),
             )
-        if selected is not None and selected.id in self.accounts:
-            table.move_cursor(row=table.get_row_index(str(selected.id)))
+        table.move_to_id(selected.id if selected else None)
         usable = sum(1 for a in page.items if a.status in ("available", "active"))
         left = sum(a.credits_remaining for a in page.items)
         summary = f"{page.total:,} account(s) · {usable} usable · {left:,} credits left in the pool"
@@ -89,11 +88,9 @@ class AccountsScreen(BaseScreen):
         table.focus()
 
     def selected(self) -> AccountView | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.accounts.get(int(key)) if key else None
+        table = self.query_one(PlainTable)
+        record_id = table.cursor_id()
+        return self.accounts.get(record_id) if record_id is not None else None
 
     def action_refresh(self) -> None:
         self.reload()

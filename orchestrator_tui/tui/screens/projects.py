@@ -51,7 +51,7 @@ class ProjectsScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         table.add_column("Project", key="name")
         table.add_column("Status", key="status")
         table.add_column("Sessions", key="sessions")
@@ -71,7 +71,7 @@ class ProjectsScreen(BaseScreen):
         )
 
     def _show(self, page: Page[ProjectSummary]) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         selected = self.selected()
         table.clear()
         self.projects = {project.id: project for project in page.items}
@@ -86,8 +86,7 @@ class ProjectsScreen(BaseScreen):
                 fmt.one_line(project.description, 50),
                 key=str(project.id),
             )
-        if selected is not None and selected.id in self.projects:
-            table.move_cursor(row=table.get_row_index(str(selected.id)))
+        table.move_to_id(selected.id if selected else None)
         empty = page.total == 0
         self._show_welcome(empty)
         table.set_class(empty, "hidden")
@@ -114,16 +113,14 @@ class ProjectsScreen(BaseScreen):
                 ),
                 id="welcome",
             )
-            self.mount(welcome, before=self.query_one(DataTable))
+            self.mount(welcome, before=self.query_one(PlainTable))
         elif not show:
             panels.remove()
 
     def selected(self) -> ProjectSummary | None:
-        table = self.query_one(DataTable)
-        if not self.projects or table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.projects.get(int(key)) if key else None
+        table = self.query_one(PlainTable)
+        record_id = table.cursor_id()
+        return self.projects.get(record_id) if record_id is not None else None
 
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:

@@ -67,7 +67,7 @@ class TimelineScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         # Fixed widths: the table need not measure every cell of every page it is given.
         for key, label, width in (
             ("number", "#", 6),
@@ -112,7 +112,7 @@ class TimelineScreen(BaseScreen):
             return
         project, page = loaded
         self.orchestrator.current_project_id = self._project_id = project.id
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         selected = self.selected()
         wanted = self._select_after_load or (selected.id if selected else None)
         self._select_after_load = None
@@ -120,12 +120,11 @@ class TimelineScreen(BaseScreen):
         self.rows.clear()
         self.project = project
         self._append(page)
-        if wanted is not None and wanted in self.rows:
-            table.move_cursor(row=table.get_row_index(str(wanted)))
+        table.move_to_id(wanted)
         table.focus()
 
     def _append(self, page: Page[SessionRow]) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         self.total = page.total
         for row in page.items:
             if row.id in self.rows:
@@ -164,7 +163,7 @@ class TimelineScreen(BaseScreen):
 
     @on(DataTable.RowHighlighted)
     def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         near_end = event.cursor_row >= table.row_count - PREFETCH
         if near_end and len(self.rows) < self.total and not self._loading_more:
             self._load_more()
@@ -188,11 +187,9 @@ class TimelineScreen(BaseScreen):
         )
 
     def selected(self) -> SessionRow | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(int(key)) if key else None
+        table = self.query_one(PlainTable)
+        record_id = table.cursor_id()
+        return self.rows.get(record_id) if record_id is not None else None
 
     # -- actions ------------------------------------------------------------------------
 
