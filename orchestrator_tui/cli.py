@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestrator_tui import __version__, config
 from orchestrator_tui.errors import OrchestratorError, ValidationError
@@ -30,7 +30,7 @@ from orchestrator_tui.records import PLATFORMS, RESET_CADENCES, SESSION_TYPES
 if TYPE_CHECKING:
     from orchestrator_tui.clipboard import CopyOutcome
     from orchestrator_tui.db.database import Database
-    from orchestrator_tui.records import HandoffView, SessionDetail
+    from orchestrator_tui.records import HandoffView, Page, SessionDetail
 
 PROG = "orchestrator-tui"
 ERROR_PREFIX = f"{PROG}: error: "
@@ -274,19 +274,25 @@ def cmd_project_add(args: argparse.Namespace, url: str) -> Result:
     )
 
 
+T = TypeVar("T")
+
+
+def _every(fetch: Callable[[int], Page[T]]) -> list[T]:
+    """Every item of a paged list, fetched page by page from offset 0."""
+    items: list[T] = []
+    while True:
+        page = fetch(len(items))
+        items += page.items
+        if not page.has_more or not page.items:
+            return items
+
+
 def cmd_project_list(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services.projects import list_projects
 
     db = _open(url, create=False)
     try:
-        items = []
-        offset = 0
-        while True:
-            page = list_projects(db, offset=offset, limit=500)
-            items += page.items
-            offset += len(page.items)
-            if not page.has_more or not page.items:
-                break
+        items = _every(lambda offset: list_projects(db, offset=offset, limit=500))
     finally:
         db.close()
     if not items:
@@ -374,14 +380,7 @@ def cmd_account_list(args: argparse.Namespace, url: str) -> Result:
 
     db = _open(url, create=False)
     try:
-        items = []
-        offset = 0
-        while True:
-            page = list_accounts(db, offset=offset, limit=500)
-            items += page.items
-            offset += len(page.items)
-            if not page.has_more or not page.items:
-                break
+        items = _every(lambda offset: list_accounts(db, offset=offset, limit=500))
     finally:
         db.close()
     if not items:

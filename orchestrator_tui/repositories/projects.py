@@ -7,8 +7,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from orchestrator_tui.db.models import Project, WorkSession, as_utc
-from orchestrator_tui.errors import NotFoundError
 from orchestrator_tui.records import ProjectSummary
+from orchestrator_tui.repositories import named
 
 
 def get(session: Session, project_id: int) -> Project | None:
@@ -16,41 +16,15 @@ def get(session: Session, project_id: int) -> Project | None:
 
 
 def get_by_name(session: Session, name: str) -> Project | None:
-    return session.exec(select(Project).where(Project.name == name)).first()
+    return named.get_by_name(session, Project, name)
 
 
 def same_name(session: Session, name: str) -> list[Project]:
-    """The projects whose name is ``name`` ignoring case (names are unique that way).
-
-    Compared with ``casefold`` in Python rather than SQL ``lower()``, which folds ASCII
-    only on SQLite; only ids and names are read, and projects are few.
-    """
-    folded = name.casefold()
-    rows = session.exec(select(Project.id, Project.name)).all()
-    ids = [row_id for row_id, row_name in rows if row_name.casefold() == folded]
-    return [found for row_id in ids if (found := session.get(Project, row_id)) is not None]
+    return named.same_name(session, Project, name)
 
 
 def require(session: Session, ref: int | str) -> Project:
-    """A project by id or by name: the exact name first, then the one project whose name
-    matches ignoring case; a numeric string that names no project is taken as an id."""
-    project = None
-    if isinstance(ref, str):
-        project = get_by_name(session, ref)
-        if project is None:
-            matches = same_name(session, ref)
-            if len(matches) > 1:  # written before names were unique ignoring case
-                names = ", ".join(repr(match.name) for match in matches)
-                raise NotFoundError(
-                    f"No project named exactly {ref!r}; {names} match ignoring case. "
-                    "Give the exact name or the id."
-                )
-            project = matches[0] if matches else None
-    if project is None and (isinstance(ref, int) or ref.isdigit()):
-        project = get(session, int(ref))
-    if project is None:
-        raise NotFoundError(f"No project {ref!r}. `orchestrator-tui project add NAME` creates one.")
-    return project
+    return named.require(session, Project, ref, "`orchestrator-tui project add NAME` creates one.")
 
 
 def count(session: Session, include_archived: bool = True) -> int:
