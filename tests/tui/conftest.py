@@ -24,6 +24,13 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     await pilot.pause()
 
 
+async def press(pilot: Pilot[None], *keys: str) -> None:
+    """Press keys one at a time, letting the workers finish after each (as a user waits)."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot, rounds=6)
+
+
 async def type_text(pilot: Pilot[None], text: str) -> None:
     await pilot.press(*text)
 
@@ -43,6 +50,16 @@ def seeded(db: Database) -> Iterator[Database]:
         db, AccountFields(name="claude-pro", platform="claude", credit_limit=500)
     )
     yield db
+
+
+@pytest.fixture
+def completed(seeded: Database) -> int:
+    """The id of Webshop's session #1, completed on claude-pro with 10 credits, no handoff."""
+    from orchestrator_tui.services import sessions
+
+    started = sessions.start_session(seeded, "Webshop", "claude-pro")
+    sessions.complete_session(seeded, started.session.id, 10, "Done")
+    return started.session.id
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen, HandoffVie
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.timeline import TimelineScreen
 
-from .conftest import SIZE, settle, type_text
+from .conftest import SIZE, press, settle, type_text
 
 
 def field_error(app: OrchestratorApp, name: str) -> str:
@@ -244,16 +244,11 @@ async def test_pasting_into_the_completion_form(app: OrchestratorApp, seeded: Da
 
 
 async def test_unsaved_edits_are_not_lost_without_a_question(
-    app: OrchestratorApp, seeded: Database
+    app: OrchestratorApp, seeded: Database, completed: int
 ) -> None:
-    started = sessions.start_session(seeded, "Webshop", "claude-pro")
-    sessions.complete_session(seeded, started.session.id, 10, "Done")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot, rounds=6)
+        await press(pilot, "t", "h")
         editor = app.screen
         assert isinstance(editor, HandoffEditorScreen)
         editor.editor.focus()
@@ -270,14 +265,12 @@ async def test_unsaved_edits_are_not_lost_without_a_question(
         await pilot.press("escape")
         await settle(pilot)
         assert app.is_running and app.screen is editor
-    assert [v.version for v in handoffs.versions(seeded, started.session.id)] == [1]
+    assert [v.version for v in handoffs.versions(seeded, completed)] == [1]
 
 
 async def test_closing_the_editor_while_it_writes_loses_nothing(
-    app: OrchestratorApp, seeded: Database
+    app: OrchestratorApp, seeded: Database, completed: int
 ) -> None:
-    started = sessions.start_session(seeded, "Webshop", "claude-pro")
-    sessions.complete_session(seeded, started.session.id, 10, "Done")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("t")
@@ -285,8 +278,8 @@ async def test_closing_the_editor_while_it_writes_loses_nothing(
         await pilot.press("h", "escape")  # generation starts; the editor closes at once
         await settle(pilot, rounds=6)
         assert isinstance(app.screen, TimelineScreen)
-        assert app.screen.rows[started.session.id].has_handoff  # the timeline was refreshed
-    assert [v.version for v in handoffs.versions(seeded, started.session.id)] == [1]
+        assert app.screen.rows[completed].has_handoff  # the timeline was refreshed
+    assert [v.version for v in handoffs.versions(seeded, completed)] == [1]
 
 
 async def test_an_open_session_gets_a_checkpoint_handoff_and_stays_open(
@@ -295,10 +288,7 @@ async def test_an_open_session_gets_a_checkpoint_handoff_and_stays_open(
     started = sessions.start_session(seeded, "Webshop", "claude-pro", "Refactor checkout")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot, rounds=6)
+        await press(pilot, "t", "h")
         assert isinstance(app.screen, HandoffEditorScreen)
         assert "Refactor checkout" in app.screen.editor.text
     assert sessions.get_session(seeded, started.session.id).status == "in_progress"

@@ -19,7 +19,7 @@ from orchestrator_tui.tui.screens.help import HelpScreen, MessageScreen
 from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
 from orchestrator_tui.tui.screens.timeline import PAGE, TimelineScreen
 
-from .conftest import SIZE, settle, type_text
+from .conftest import SIZE, press, settle, type_text
 
 
 async def test_account_pool_add_edit_delete(app: OrchestratorApp, seeded: Database) -> None:
@@ -170,10 +170,7 @@ async def test_save_handoff_to_a_file(
     sessions.complete_session(seeded, started.session.id, 10, "Wrote the README")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot, rounds=6)
+        await press(pilot, "t", "h")
         assert isinstance(app.screen, HandoffEditorScreen)
         content = app.screen.editor.text
         await pilot.press("f3")
@@ -187,16 +184,11 @@ async def test_save_handoff_to_a_file(
 
 
 async def test_save_to_a_missing_directory_is_refused_in_the_form(
-    app: OrchestratorApp, seeded: Database, tmp_path: Path
+    app: OrchestratorApp, seeded: Database, completed: int, tmp_path: Path
 ) -> None:
-    started = sessions.start_session(seeded, "Webshop", "claude-pro")
-    sessions.complete_session(seeded, started.session.id, 10, "Done")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot, rounds=6)
+        await press(pilot, "t", "h")
         await pilot.press("f3")
         await settle(pilot)
         form = app.screen
@@ -227,10 +219,7 @@ async def test_save_asks_before_replacing_a_file(
     sessions.complete_session(seeded, started.session.id, 10, "Done")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot, rounds=6)
+        await press(pilot, "t", "h")
         await pilot.press("f3")
         await settle(pilot)
         await pilot.press("enter")
