@@ -56,7 +56,10 @@ async def shoot(database_url: str, name: str, keys: tuple[str, ...]) -> Path:
         for widget in app.screen.query("Input, TextArea").results():
             if isinstance(widget, Input | TextArea):
                 widget.cursor_blink = False
-        await pilot.pause()
+                if isinstance(widget, TextArea):  # see freeze_cursors in tests/tui/conftest.py
+                    widget._line_cache.clear()
+                widget.refresh()
+        await settle(pilot)
         return Path(app.save_screenshot(f"{name}.svg", str(OUT)))
 
 

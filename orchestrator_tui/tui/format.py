@@ -21,12 +21,13 @@ def when(value: datetime | None, empty: str = "—") -> str:
 
 
 def end_time(start: datetime, end: datetime | None) -> str:
-    """The end of a span: just the time when it ends on the day it started."""
+    """The end of a span, short: the time, with the month and day when it ended on another day
+    than it started."""
     if end is None:
         return "—"
     if end.astimezone().date() == start.astimezone().date():
         return end.astimezone().strftime("%H:%M")
-    return when(end)
+    return end.astimezone().strftime("%m-%d %H:%M")
 
 
 def number(value: int | None, empty: str = "—") -> str:

@@ -39,7 +39,13 @@ def freeze_cursors(app: OrchestratorApp) -> None:
     """Snapshots must not depend on when the cursor blinked."""
     for widget in app.screen.query("Input, TextArea").results():
         if isinstance(widget, Input | TextArea):
-            widget.cursor_blink = False
+            widget.cursor_blink = False  # a focused widget now always draws its cursor
+            if isinstance(widget, TextArea):
+                # Textual 8.2.8 keys its line cache the same way for "blink off" and "cursor
+                # in the dark phase of a blink", so a line cached in that phase would be
+                # reused without its cursor: drop the cache.
+                widget._line_cache.clear()
+            widget.refresh()
 
 
 @pytest.fixture

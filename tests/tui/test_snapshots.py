@@ -34,7 +34,7 @@ def keys(*pressed: str) -> Callable[[Pilot[None]], Awaitable[None]]:
             await pilot.press(key)
             await settle(pilot)
         freeze_cursors(pilot.app)  # type: ignore[arg-type]
-        await pilot.pause()
+        await settle(pilot)
 
     return run
 

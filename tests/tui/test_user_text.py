@@ -26,7 +26,7 @@ def cells(app: OrchestratorApp) -> list[str]:
 async def test_markup_like_text_is_shown_as_typed(app: OrchestratorApp, db: Database) -> None:
     projects.create_project(db, NAME, DESCRIPTION)
     accounts.create_account(db, AccountFields(name=ACCOUNT, credit_limit=100, specialization="[/]"))
-    started = sessions.start_session(db, NAME, ACCOUNT, objectives="[red]Fix[/red] [/] bug")
+    started = sessions.start_session(db, NAME, ACCOUNT, objectives="[b]Fix[/b] [/]")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert NAME in cells(app)
@@ -41,7 +41,7 @@ async def test_markup_like_text_is_shown_as_typed(app: OrchestratorApp, db: Data
         await settle(pilot)
         title = str(app.screen.query_one("#timeline-title", Static).render())
         assert title.startswith(NAME)
-        assert "[red]Fix[/red] [/] bug" in cells(app)
+        assert "[b]Fix[/b] [/]" in cells(app)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, SessionDetailScreen)

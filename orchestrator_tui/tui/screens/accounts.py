@@ -41,16 +41,15 @@ class AccountsScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(PlainTable)
-        for label in (
-            "Account",
-            "Platform",
-            "Credits left / limit",
-            "Status",
-            "Specialization",
-            "Resets",
-            "Last used",
-        ):
-            table.add_column(label)
+        table.add_fixed_columns(
+            ("Account", 20),
+            ("Platform", 8),
+            ("Credits left / limit", 22),
+            ("Status", 9),
+            ("Specialization", 26),
+            ("Resets", 7),
+            ("Last used", 16),
+        )
 
     def reload(self) -> None:
 
@@ -73,7 +72,7 @@ class AccountsScreen(BaseScreen):
                 account.platform,
                 fmt.credits_bar(account.credits_remaining, account.credit_limit),
                 account.status,
-                fmt.one_line(account.specialization, 30),
+                fmt.one_line(account.specialization, 26),
                 account.reset_cadence,
                 fmt.when(account.last_used_at),
                 key=str(account.id),

@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
-from textual.widgets import DataTable, Digits, Footer, Header, Label, Static
+from textual.widgets import Digits, Footer, Header, Label, Static
 
 from orchestrator_tui.records import DashboardTotals
 from orchestrator_tui.tui import backend
@@ -44,9 +44,16 @@ class DashboardScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label in ("Project", "Session", "Status", "Account", "Credits", "Started", "Handoff"):
-            table.add_column(label)
+        table = self.query_one(PlainTable)
+        table.add_fixed_columns(
+            ("Project", 20),
+            ("Session", 30),
+            ("Status", 13),
+            ("Account", 18),
+            ("Credits", 8),
+            ("Started", 16),
+            ("Handoff", 7),
+        )
 
     def on_screen_resume(self) -> None:
         self.reload()  # totals are cheap and may move in other processes too
@@ -67,12 +74,12 @@ class DashboardScreen(BaseScreen):
     def _show(self, totals: DashboardTotals) -> None:
         for key, _ in CARDS:
             self.query_one(f"#card-{key}", Digits).update(f"{getattr(totals, key):,}")
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         table.clear()
         for row in totals.recent:
             table.add_row(
                 row.project_name,
-                f"#{row.number} {fmt.one_line(row.title, 32)}".strip(),
+                f"#{row.number} {fmt.one_line(row.title, 24)}".strip(),
                 fmt.status(row.status),
                 row.account_name or "—",
                 fmt.number(row.credits_used),

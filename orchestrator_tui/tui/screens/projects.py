@@ -52,13 +52,15 @@ class ProjectsScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(PlainTable)
-        table.add_column("Project", key="name")
-        table.add_column("Status", key="status")
-        table.add_column("Sessions", key="sessions")
-        table.add_column("Open", key="open")
-        table.add_column("Credits used", key="credits")
-        table.add_column("Last activity", key="last")
-        table.add_column("Description", key="description")
+        table.add_fixed_columns(
+            ("Project", 26),
+            ("Status", 8),
+            ("Sessions", 8),
+            ("Open", 4),
+            ("Credits used", 12),
+            ("Last activity", 16),
+            ("Description", 36),
+        )
 
     def reload(self) -> None:
 
@@ -83,7 +85,7 @@ class ProjectsScreen(BaseScreen):
                 "▶" if project.in_progress else "",
                 fmt.number(project.credits_used),
                 fmt.when(project.last_activity),
-                fmt.one_line(project.description, 50),
+                fmt.one_line(project.description, 36),
                 key=str(project.id),
             )
         table.move_to_id(selected.id if selected else None)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
 
 PAGE = 100
+TITLE_COLUMN = "Objective / title"
 PREFETCH = 15  # rows before the end at which the next page is requested
 COMPLETABLE = ("in_progress", "imported")
 
@@ -68,20 +69,19 @@ class TimelineScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(PlainTable)
-        # Fixed widths: the table need not measure every cell of every page it is given.
-        for key, label, width in (
-            ("number", "#", 6),
-            ("status", "Status", 13),
-            ("account", "Account", 20),
-            ("type", "Type", 11),
-            ("credits", "Credits", 8),
-            ("started", "Started", 16),
-            ("ended", "Ended", 16),
-            ("turns", "Turns", 6),
-            ("handoff", "Handoff", 7),
-            ("title", "Objective / title", 24),
-        ):
-            table.add_column(label, key=key, width=width)
+        # Widths fit 130 columns with the cell padding; the title is cut to fit.
+        table.add_fixed_columns(
+            ("#", 6),
+            ("Status", 13),
+            ("Account", 16),
+            ("Type", 11),
+            ("Credits", 7),
+            ("Started", 16),
+            ("Ended", 11),
+            ("Turns", 5),
+            ("Handoff", 7),
+            (TITLE_COLUMN, 16),
+        )
 
     def on_screen_resume(self) -> None:
         if self._project_id != self.orchestrator.current_project_id:
@@ -140,7 +140,7 @@ class TimelineScreen(BaseScreen):
                 fmt.end_time(row.started_at, row.ended_at),
                 fmt.number(row.turn_count),
                 "✔" if row.has_handoff else "",
-                fmt.one_line(row.title, 24),
+                fmt.one_line(row.title, 16),
                 key=str(row.id),
             )
         self._update_title()

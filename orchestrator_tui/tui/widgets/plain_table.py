@@ -22,6 +22,12 @@ class PlainTable(DataTable[Text]):
         plain = (Text(cell) if isinstance(cell, str) else cell for cell in cells)
         return super().add_row(*plain, height=height, key=key, label=label)
 
+    def add_fixed_columns(self, *columns: tuple[str, int]) -> None:
+        """Columns of fixed width (label, width): the table never measures its cells, so
+        a page of rows costs the same whatever they hold, and the layout never shifts."""
+        for label, width in columns:
+            self.add_column(label, key=label, width=width)
+
     def cursor_id(self) -> int | None:
         """The id (row key) of the row under the cursor."""
         if self.row_count == 0:
