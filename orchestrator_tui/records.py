@@ -106,6 +106,14 @@ class SessionRow:
 
 
 @dataclass(frozen=True)
+class ProjectTimeline:
+    """What the timeline screen opens with: the project and its newest sessions."""
+
+    project: ProjectSummary
+    page: Page[SessionRow]
+
+
+@dataclass(frozen=True)
 class HandoffView:
     id: int
     session_id: int

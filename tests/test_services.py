@@ -560,6 +560,28 @@ def test_timeline_pages_newest_first(db: Database) -> None:
     refused(db, NotFoundError, lambda: sessions.timeline(db, "no such project"))
 
 
+def test_project_timeline_reads_the_project_with_its_newest_sessions(db: Database) -> None:
+    assert sessions.project_timeline(db, None) is None  # no project at all
+    older = projects.create_project(db, "older")
+    sessions.start_session(db, older.id, objectives="old work")
+    newer = projects.create_project(db, "newer")
+    with db.unit() as session:
+        for number in range(1, 4):
+            session.add(WorkSession(project_id=newer.id, number=number, status="completed"))
+
+    opened = sessions.project_timeline(db, older.id)
+    assert opened is not None
+    assert (opened.project.name, opened.project.session_count) == ("older", 1)
+    assert [row.title for row in opened.page.items] == ["old work"]
+
+    recent = sessions.project_timeline(db, None, limit=2)  # the most recently active
+    assert recent is not None
+    assert recent.project.id == newer.id
+    assert [row.number for row in recent.page.items] == [3, 2]
+    assert (recent.page.total, recent.page.has_more) == (3, True)
+    refused(db, NotFoundError, lambda: sessions.project_timeline(db, 999))
+
+
 def test_turns_are_paged_in_order(db: Database) -> None:
     project = projects.create_project(db, "p")
     started = sessions.start_session(db, project.id).session

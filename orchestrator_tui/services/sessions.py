@@ -15,6 +15,7 @@ from orchestrator_tui.records import (
     AccountStatus,
     Page,
     ProjectStatus,
+    ProjectTimeline,
     SessionDetail,
     SessionRow,
     SessionStatus,
@@ -211,6 +212,24 @@ def timeline(
             project_id = project_repo.require(session, project).id
         rows = repo.timeline(session, project_id, offset, limit)
         return Page(items=rows, offset=offset, total=repo.count(session, project_id))
+
+
+def project_timeline(db: Database, project: int | None, limit: int = 100) -> ProjectTimeline | None:
+    """A project's summary with its newest sessions, read together. Without a project, the
+    most recently active one's; None when there is no project at all."""
+    with db.unit() as session:
+        if project is None:
+            recent = project_repo.summaries(session, 0, 1, include_archived=False)
+        else:
+            recent = project_repo.summaries(
+                session, project_id=project_repo.require(session, project).id
+            )
+        if not recent:
+            return None
+        summary = recent[0]
+        rows = repo.timeline(session, summary.id, 0, limit)
+        page = Page(items=rows, offset=0, total=repo.count(session, summary.id))
+    return ProjectTimeline(project=summary, page=page)
 
 
 def turns(db: Database, session_id: int, offset: int = 0, limit: int = 50) -> Page[TurnView]:

@@ -21,11 +21,14 @@ from orchestrator_tui import __version__
 from orchestrator_tui.clipboard import OSC52, CopyOutcome, copy_text
 from orchestrator_tui.config import data_dir
 from orchestrator_tui.errors import OrchestratorError
+from orchestrator_tui.tui import backend
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
+from orchestrator_tui.tui.workers import db_work
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
+    from orchestrator_tui.records import ProjectTimeline
     from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ class OrchestratorApp(App[None]):
         self._db_error: str | None = None
         self._db_ready = threading.Event()
         self.current_project_id: int | None = None
+        self._opened_timeline: tuple[int, ProjectTimeline] | None = None
         self.data_version = 0
         self.completion_drafts: dict[int, CompletionDraft] = {}
         self.last_copy: CopyOutcome | None = None
@@ -100,12 +104,10 @@ class OrchestratorApp(App[None]):
 
     # -- database -----------------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        # After the first frame: importing the database layer in a thread still holds the
-        # GIL for most of its half second, which would otherwise delay the first paint.
-        self.call_after_refresh(self._start_database)
-
-    def _start_database(self) -> None:
+    def on_ready(self) -> None:
+        # Ready comes once the first frame is on the screen. Importing the database layer in
+        # a thread still holds the GIL for most of its half second: started any earlier, it
+        # delays the first paint.
         self.run_worker(
             self._open_database,
             thread=True,
@@ -180,8 +182,28 @@ class OrchestratorApp(App[None]):
         self.switch_mode(mode)
 
     def open_project(self, project_id: int) -> None:
-        self.current_project_id = project_id
-        self.switch_mode("timeline")
+        """Show a project's timeline. Its first rows are read before the screen switches, so
+        that the timeline appears with them (and the read does not compete with building the
+        screen)."""
+        version = self.data_version
+
+        def show(timeline: ProjectTimeline | None) -> None:
+            self.current_project_id = project_id
+            self._opened_timeline = (version, timeline) if timeline is not None else None
+            self.switch_mode("timeline")
+
+        db_work(
+            self.screen,
+            lambda db: backend.sessions.project_timeline(db, project_id),
+            show,
+            group="open-project",
+            description="Opening the project",
+        )
+
+    def take_opened_timeline(self) -> tuple[int, ProjectTimeline] | None:
+        """The timeline read by ``open_project`` (with the data version it was read at), once."""
+        opened, self._opened_timeline = self._opened_timeline, None
+        return opened
 
     def action_help(self) -> None:
         from orchestrator_tui.tui.screens.help import HelpScreen

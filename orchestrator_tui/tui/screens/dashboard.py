@@ -27,6 +27,7 @@ CARDS = (
 
 
 class DashboardScreen(BaseScreen):
+    CSS_PATH = "dashboard.tcss"
     HELP_TITLE = "Dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", tooltip="Recompute the totals"),

@@ -48,6 +48,7 @@ class FieldInput(Input):
 
 
 class FormModal(ModalScreen[T | None], Generic[T]):
+    CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", tooltip="Close the form (what you typed is kept)"),
         Binding("ctrl+s", "submit", "Submit", tooltip="Submit the form (Enter does too)"),

@@ -310,6 +310,8 @@ class SaveFileForm(FormModal[Path]):
 class ConfirmModal(ModalScreen[bool]):
     """Yes or no. Enter or y confirms, Escape or n declines."""
 
+    CSS_PATH = "dialogs.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),

@@ -59,6 +59,8 @@ def external_editor() -> list[str]:
 class HandoffEditorScreen(BaseScreen):
     """Shows a session's latest handoff, or writes a new one in a worker first."""
 
+    CSS_PATH = "handoff.tcss"
+
     HELP_TITLE = "Handoff editor"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", tooltip="Store the text as a new version"),
@@ -312,6 +314,8 @@ class HandoffEditorScreen(BaseScreen):
 class VersionsModal(ModalScreen[HandoffView | None]):
     """Every stored version, newest first, with a preview; Enter loads one into the editor."""
 
+    CSS_PATH = "dialogs.tcss"
+
     HELP_TITLE = "Handoff versions"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "Close", tooltip="Back to the editor"),
@@ -370,6 +374,8 @@ class VersionsModal(ModalScreen[HandoffView | None]):
 
 class HandoffViewScreen(BaseScreen):
     """A handoff to read and copy: what a new session loaded."""
+
+    CSS_PATH = "handoff.tcss"
 
     HELP_TITLE = "Loaded handoff"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -14,6 +14,7 @@ from orchestrator_tui.tui.widgets.plain_table import PlainTable
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close"),
     ]
@@ -42,6 +43,8 @@ class HelpScreen(ModalScreen[None]):
 class MessageScreen(ModalScreen[None]):
     """A message that stays until it is read: Escape closes it, unless it is not
     ``closable`` (a database that cannot be opened leaves nothing to go back to)."""
+
+    CSS_PATH = "dialogs.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
 

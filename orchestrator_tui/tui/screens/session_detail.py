@@ -23,6 +23,7 @@ TURN_PREVIEW = 2000
 
 
 class SessionDetailScreen(BaseScreen):
+    CSS_PATH = "session_detail.tcss"
     HELP_TITLE = "Session detail"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "complete", "Complete", tooltip="Complete this session (when open)"),

@@ -3,7 +3,7 @@ cursor nears the end, so a project with 10,000 sessions opens as fast as one wit
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,6 +15,7 @@ from orchestrator_tui.records import (
     HandoffView,
     Page,
     ProjectSummary,
+    ProjectTimeline,
     SessionDetail,
     SessionRow,
     StartedSession,
@@ -25,9 +26,6 @@ from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import CompleteSessionForm, NewSessionForm
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
-
-if TYPE_CHECKING:
-    from orchestrator_tui.db.database import Database
 
 PAGE = 100
 TITLE_COLUMN = "Objective / title"
@@ -58,7 +56,8 @@ class TimelineScreen(BaseScreen):
         self.rows: dict[int, SessionRow] = {}
         self.total = 0
         self._loading_more = False
-        self._project_id: int | None = None
+        self._project_id: int | None = None  # the project shown
+        self._requested_project: int | None = None  # the project last asked for
         self._select_after_load: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -84,42 +83,40 @@ class TimelineScreen(BaseScreen):
         )
 
     def on_screen_resume(self) -> None:
-        if self._project_id != self.orchestrator.current_project_id:
+        opened = self.orchestrator.take_opened_timeline()
+        if opened is not None:  # read by the key that opened this screen
+            self._loaded_version, timeline = opened
+            self._requested_project = timeline.project.id
+            self._show_first(timeline)
+        elif self._requested_project != self.orchestrator.current_project_id:
             self._loaded_version = -1
         super().on_screen_resume()
 
     def reload(self) -> None:
+        wanted = self._requested_project = self.orchestrator.current_project_id
+        db_work(
+            self,
+            lambda db: backend.sessions.project_timeline(db, wanted),
+            self._show_first,
+            group="timeline",
+            description="Loading sessions",
+        )
 
-        wanted = self.orchestrator.current_project_id
-
-        def job(db: Database) -> tuple[ProjectSummary, Page[SessionRow]] | None:
-            if wanted is None:  # no project chosen yet: the most recently active one
-                recent = backend.projects.list_projects(db, 0, 1, include_archived=False).items
-                if not recent:
-                    return None
-                project = recent[0]
-            else:
-                project = backend.projects.get_project(db, wanted)
-            return project, backend.sessions.timeline(db, project.id, 0, PAGE)
-
-        db_work(self, job, self._show_first, group="timeline", description="Loading sessions")
-
-    def _show_first(self, loaded: tuple[ProjectSummary, Page[SessionRow]] | None) -> None:
-        if loaded is None:
+    def _show_first(self, timeline: ProjectTimeline | None) -> None:
+        if timeline is None:
             self.query_one("#timeline-title", Static).update(
                 "No project yet. Press p for the projects, then n to create one."
             )
             return
-        project, page = loaded
-        self.orchestrator.current_project_id = self._project_id = project.id
+        self.orchestrator.current_project_id = self._project_id = timeline.project.id
         table = self.query_one(PlainTable)
         selected = self.selected()
         wanted = self._select_after_load or (selected.id if selected else None)
         self._select_after_load = None
         table.clear()
         self.rows.clear()
-        self.project = project
-        self._append(page)
+        self.project = timeline.project
+        self._append(timeline.page)
         table.move_to_id(wanted)
         table.focus()
 
