@@ -1,0 +1,141 @@
+"""What every importer produces: a stream of events, read from the file as it goes.
+
+A parser never holds a whole transcript (files reach hundreds of MB): it yields, for each
+transcript in the file or folder, one ``Start``, then its ``Turn`` and ``FileChange`` events,
+then one ``End``. The import service writes them as they arrive, inside one transaction.
+
+Malformed lines or records are not errors: the parser skips them and tells ``Problems``
+with the line number (or the record's position), and carries on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROLES = ("user", "assistant", "tool", "system")
+KINDS = ("text", "tool_call", "tool_result", "summary")
+CHANGES = ("created", "modified", "deleted")
+MAIN_THREAD = ""  # Turn.thread of the main conversation; sidechains name theirs
+
+TOOL_TEXT_LIMIT = 400  # tool calls and results are kept short: this many characters
+
+
+@dataclass(frozen=True)
+class Start:
+    """A transcript begins. ``source_id`` identifies it in its source, stably across
+    re-imports (Claude Code's sessionId, ChatGPT's conversation id, ...)."""
+
+    source_format: str
+    source_id: str
+    title: str = ""
+    started_at: datetime | None = None  # aware UTC
+    working_directory: str | None = None
+    git_branch: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn of the conversation. ``source_id`` is the source's own message id (unique
+    within the transcript): importing the file again skips turns already stored."""
+
+    role: str  # one of ROLES
+    content: str
+    source_id: str | None = None
+    created_at: datetime | None = None  # aware UTC
+    kind: str = "text"  # one of KINDS
+    tool_name: str | None = None
+    is_error: bool = False
+    thread: str = MAIN_THREAD  # a sidechain (subagent) names its own thread
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A file the session created, edited or deleted."""
+
+    path: str
+    change: str = "modified"  # one of CHANGES
+    lines_added: int = 0
+    lines_removed: int = 0
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts, with Anthropic's field names."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class End:
+    """The transcript is over. Fields left None keep what ``Start`` said."""
+
+    title: str | None = None
+    ended_at: datetime | None = None
+    usage: Usage | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. the commits an Aider session made
+
+
+Event = Start | Turn | FileChange | End
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A line or record that was skipped, and why."""
+
+    path: str
+    line: int  # 1-based line number; for JSON documents, the record's 1-based position
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class Problems:
+    """Collects what was skipped. Keeps the first ``limit`` in full and counts the rest."""
+
+    limit: int = 200
+    items: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+    def report(self, path: Path | str, line: int, message: str) -> None:
+        self.count += 1
+        if len(self.items) < self.limit:
+            self.items.append(Problem(str(path), line, message))
+
+
+# A parser reads one file and yields its events. ``progress(n)`` is told the number of bytes
+# read so far in that file, now and then (every few hundred KB is enough).
+Progress = Callable[[int], None]
+Parser = Callable[[Path, Problems, Progress], Iterator[Event]]
+
+
+def shorten(text: str, limit: int = TOOL_TEXT_LIMIT) -> str:
+    """``text`` on at most ``limit`` characters, cut at the end with an ellipsis."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def parse_time(value: object) -> datetime | None:
+    """An aware UTC time from an ISO 8601 string (``Z`` or an offset; naive means UTC) or a
+    Unix timestamp in seconds; None for anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        if isinstance(value, str) and value.strip():
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
