@@ -30,6 +30,8 @@ from orchestrator_tui.db.migrate import (
 from orchestrator_tui.errors import OrchestratorError, SchemaTooNewError
 from orchestrator_tui.services import handoffs, projects, sessions
 
+SHIPPED_HEAD = HEAD_REVISION  # the tests below patch migrate.HEAD_REVISION
+
 TABLES = {
     "project",
     "account",
@@ -225,8 +227,8 @@ BROKEN_MIGRATION = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_broken"
-down_revision = "0001_initial"
+revision = "0099_broken"
+down_revision = "{previous}"
 branch_labels = None
 depends_on = None
 
@@ -248,6 +250,7 @@ def _with_second_migration(
     """Make the app see a copy of its migrations plus ``source`` as the new head."""
     migrations = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    source = source.replace("{previous}", SHIPPED_HEAD)
     (migrations / "versions" / f"{revision}.py").write_text(source, encoding="utf-8")
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
     monkeypatch.setattr(migrate, "HEAD_REVISION", revision)
@@ -277,8 +280,8 @@ ALTER_PROJECT = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_color"
-down_revision = "0001_initial"
+revision = "0099_color"
+down_revision = "{previous}"
 branch_labels = None
 depends_on = None
 
@@ -303,11 +306,11 @@ def test_altering_a_parent_table_keeps_the_rows_that_point_to_it(
     path = _file(db_url)
     before = _counts(path)
     assert before == {"project": 1, "session": 1, "conversation_turn": 2, "handoff": 1}
-    _with_second_migration(tmp_path, monkeypatch, "0002_color", ALTER_PROJECT)
+    _with_second_migration(tmp_path, monkeypatch, "0099_color", ALTER_PROJECT)
 
     database = Database.open(db_url)
     try:
-        assert current_revision(database.engine) == "0002_color"
+        assert current_revision(database.engine) == "0099_color"
         with database.engine.connect() as connection:
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert sessions.timeline(database, "kept").items[0].has_handoff
@@ -322,8 +325,8 @@ def test_altering_a_parent_table_keeps_the_rows_that_point_to_it(
 ORPHANING_MIGRATION = """
 from alembic import op
 
-revision = "0002_orphans"
-down_revision = "0001_initial"
+revision = "0099_orphans"
+down_revision = "{previous}"
 branch_labels = None
 depends_on = None
 
@@ -343,11 +346,11 @@ def test_a_migration_that_breaks_references_is_rolled_back(
     _populate(db_url)
     path = _file(db_url)
     before = _counts(path)
-    _with_second_migration(tmp_path, monkeypatch, "0002_orphans", ORPHANING_MIGRATION)
+    _with_second_migration(tmp_path, monkeypatch, "0099_orphans", ORPHANING_MIGRATION)
     with pytest.raises(OrchestratorError, match="broken references"):
         Database.open(db_url)
     assert _counts(path) == before
-    assert _revision_row(path) == ["0001_initial"]
+    assert _revision_row(path) == [SHIPPED_HEAD]
 
 
 def test_a_failing_migration_leaves_the_database_as_it_was(
@@ -358,12 +361,12 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
     first.close()
     path = _file(db_url)
     schema = _schema(path)
-    _with_second_migration(tmp_path, monkeypatch, "0002_broken", BROKEN_MIGRATION)
+    _with_second_migration(tmp_path, monkeypatch, "0099_broken", BROKEN_MIGRATION)
 
     with pytest.raises(RuntimeError, match="migration bug"):
         Database.open(db_url)
     assert _schema(path) == schema
-    assert _revision_row(path) == ["0001_initial"]
+    assert _revision_row(path) == [SHIPPED_HEAD]
     with sqlite3.connect(path) as raw:
         assert raw.execute("SELECT name FROM project").fetchall() == [("kept",)]
 
@@ -399,3 +402,50 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
         assert projects.create_project(database, "after the round trip").session_count == 0
     finally:
         database.close()
+
+
+def test_a_database_from_the_first_release_is_upgraded_with_its_rows(db_url: str) -> None:
+    """0001 -> 0002 adds the import columns in place; every row and its links stay."""
+    from alembic import command
+
+    from orchestrator_tui.db.engine import create_db_engine
+
+    engine = create_db_engine(db_url)
+    config = migrate._alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001_initial")
+    engine.dispose()
+    path = _file(db_url)
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO project (id, name, description, status, created_at, updated_at) "
+            "VALUES (1, 'old', '', 'active', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+        raw.execute(
+            "INSERT INTO session (id, project_id, number, status, session_type, title, "
+            "objectives, accomplishments, blockers, next_steps, started_at) "
+            "VALUES (1, 1, 1, 'completed', 'development', 't', '', 'done', '', '', "
+            "'2026-01-01 00:00:00')"
+        )
+        raw.execute(
+            "INSERT INTO conversation_turn (session_id, position, role, content) "
+            "VALUES (1, 0, 'user', 'hello')"
+        )
+    assert _revision_row(path) == ["0001_initial"]
+
+    database = Database.open(db_url)
+    try:
+        assert current_revision(database.engine) == SHIPPED_HEAD
+        detail = sessions.get_session(database, 1)
+        assert (detail.accomplishments, detail.turn_count) == ("done", 1)
+        turn = sessions.turns(database, 1).items[0]
+        assert (turn.role, turn.content) == ("user", "hello")
+    finally:
+        database.close()
+    with sqlite3.connect(path) as raw:
+        row = raw.execute(
+            "SELECT kind, is_error, thread, tool_name FROM conversation_turn"
+        ).fetchone()
+        assert row == ("text", 0, "", None)
+        assert raw.execute("SELECT notes, source_id FROM session").fetchone() == ("", None)

@@ -55,6 +55,8 @@ class WorkSession(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("project_id", "number", name="uq_session_project_number"),
         Index("ix_session_project_status", "project_id", "status"),
+        # An imported transcript is stored once: importing it again only adds new turns.
+        Index("uq_session_source", "source_format", "source_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -78,6 +80,16 @@ class WorkSession(SQLModel, table=True):
     working_directory: str | None = Field(default=None, max_length=1000)
     git_branch: str | None = Field(default=None, max_length=300)
     source_path: str | None = Field(default=None, max_length=2000)
+    # Imported sessions: where they came from (format and the transcript's own id), the
+    # model, the tokens the transcript reports, and notes such as the commits it made.
+    source_format: str | None = Field(default=None, max_length=40)
+    source_id: str | None = Field(default=None, max_length=300)
+    model: str | None = Field(default=None, max_length=200)
+    input_tokens: int | None = Field(default=None)
+    output_tokens: int | None = Field(default=None)
+    cache_read_input_tokens: int | None = Field(default=None)
+    cache_creation_input_tokens: int | None = Field(default=None)
+    notes: str = Field(default="", sa_type=Text)
     loaded_handoff_id: int | None = Field(
         default=None,
         sa_column=Column(
@@ -119,6 +131,10 @@ class ConversationTurn(SQLModel, table=True):
     content: str = Field(sa_type=Text)
     created_at: datetime | None = Field(default=None)
     source_message_id: str | None = Field(default=None, max_length=200)
+    kind: str = Field(default="text", max_length=20)  # text, tool_call, tool_result, summary
+    tool_name: str | None = Field(default=None, max_length=100)
+    is_error: bool = Field(default=False)
+    thread: str = Field(default="", max_length=100)  # "" is the main thread; else a sidechain
 
 
 class ProjectFile(SQLModel, table=True):
