@@ -146,6 +146,26 @@ class TurnView:
     role: str
     content: str
     created_at: datetime | None
+    kind: str = "text"  # text, tool_call, tool_result, summary
+    tool_name: str | None = None
+    is_error: bool = False
+    thread: str = ""  # "" for the main thread; a sidechain (subagent) names its own
+
+    @property
+    def label(self) -> str:
+        """How the turn is introduced in a listing: role, what kind, which thread."""
+        parts = [self.role]
+        if self.kind == "tool_call":
+            parts = [f"{self.role} → {self.tool_name or 'tool'}"]
+        elif self.kind == "tool_result":
+            parts = [f"result of {self.tool_name}" if self.tool_name else "tool result"]
+        elif self.kind == "summary":
+            parts = ["summary of the earlier conversation"]
+        if self.is_error:
+            parts.append("error")
+        if self.thread:
+            parts.append(f"sidechain {self.thread}")
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True)

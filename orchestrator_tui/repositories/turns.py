@@ -32,6 +32,10 @@ def page(session: Session, session_id: int, offset: int, limit: int) -> list[Tur
             role=turn.role,
             content=turn.content,
             created_at=turn.created_at,
+            kind=turn.kind,
+            tool_name=turn.tool_name,
+            is_error=turn.is_error,
+            thread=turn.thread,
         )
         for turn in session.exec(query).all()
     ]

@@ -72,9 +72,31 @@ SESSION_COLUMNS = (
     "working_directory",
     "git_branch",
     "source_path",
+    "source_format",
+    "source_id",
+    "model",
+    "notes",
     "loaded_handoff_id",
 )
-TURN_COLUMNS = ("id", "position", "role", "content", "created_at", "source_message_id")
+# Exported together as the session's ``usage``, with Anthropic's field names.
+USAGE_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+TURN_COLUMNS = (
+    "id",
+    "position",
+    "role",
+    "kind",
+    "tool_name",
+    "is_error",
+    "thread",
+    "content",
+    "created_at",
+    "source_message_id",
+)
 HANDOFF_COLUMNS = (
     "id",
     "version",
@@ -170,12 +192,18 @@ def _session_pages(
     after = 0
     while True:
         query = (
-            sa_select(*(table.c[name] for name in SESSION_COLUMNS))
+            sa_select(*(table.c[name] for name in SESSION_COLUMNS + USAGE_COLUMNS))
             .where(table.c.project_id == project_id, table.c.number > after)
             .order_by(table.c.number)
             .limit(page_size)
         )
-        rows = [_row(row._mapping, SESSION_COLUMNS) for row in session.connection().execute(query)]
+        rows = []
+        for found in session.connection().execute(query):
+            row = _row(found._mapping, SESSION_COLUMNS)
+            tokens = {name: found._mapping[name] for name in USAGE_COLUMNS}
+            counted = any(value is not None for value in tokens.values())
+            row["usage"] = {k: v or 0 for k, v in tokens.items()} if counted else None
+            rows.append(row)
         if not rows:
             return
         yield rows

@@ -133,7 +133,12 @@ class SessionDetailScreen(BaseScreen):
             if len(text) > TURN_PREVIEW:
                 text = text[:TURN_PREVIEW] + f"\n… ({len(turn.content) - TURN_PREVIEW:,} more)"
             widgets.append(
-                Static(f"{turn.role}", classes=f"turn-role role-{turn.role}", markup=False)
+                Static(
+                    turn.label,
+                    classes=f"turn-role role-{turn.role}"
+                    + (" turn-error" if turn.is_error else ""),
+                    markup=False,
+                )
             )
             widgets.append(Static(text, classes="turn-text", markup=False))
         box.mount_all(widgets)
