@@ -1,0 +1,272 @@
+"""Aider's chat history (``.aider.chat.history.md``), read line by line.
+
+Aider appends every run to one Markdown file in the repository's root (``aider/io.py``): a
+``# aider chat started at <time>`` header, the user's input as ``#### `` lines, its own
+messages as ``> `` lines, and the model's replies as plain Markdown. Aider ends each of its
+own lines with two spaces (a Markdown line break); replies are written as they came.
+
+One transcript per header. Text before the first header (a file that was cut and begins
+mid-session) is a transcript of its own when it has a turn. The header's time is the local
+time of the machine that wrote it, with no zone: it is read as UTC.
+
+A session's id is its header time ("2024-08-05T19:33:02", then "#2", "#3" for the same time
+again in the file); the headless start's is "start-" and a hash of the text before the first
+header, so that two files' headless starts are not taken for one session. Turn ids are
+"<session id>:<index>". The title is the first request that is not a slash command.
+"Applied edit to <path>" gives a FileChange, "Commit <hash> <message>" a note of the End
+(unless a later "/undo" removed that commit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestrator_tui.importers.model import (
+    TOOL_TEXT_LIMIT,
+    End,
+    Event,
+    FileChange,
+    Problems,
+    Progress,
+    Start,
+    Turn,
+    shorten,
+)
+
+FORMAT = "aider"
+HISTORY_NAME = ".aider.chat.history.md"
+HEADER = "# aider chat started at "
+HEADER_TIME = "%Y-%m-%d %H:%M:%S"
+PROGRESS_EVERY = 256 * 1024
+TITLE_LIMIT = 120
+# Start waits for the title (the first user request); it holds back at most this much.
+HOLD_CHARS = 256 * 1024
+HOLD_EVENTS = 500
+# A tool group keeps this much text before shortening (the rest is dropped as it streams).
+TOOL_KEEP = 4 * TOOL_TEXT_LIMIT
+HEADLESS_HASH_BYTES = 64 * 1024
+
+_COMMIT = re.compile(r"Commit ([0-9a-f]{7,40}) (.+)")
+_UNDONE = re.compile(r"Removed: ([0-9a-f]{7,40}) ")
+_APPLIED = "Applied edit to "
+_MODEL = re.compile(r"(?:Main model|Models?): (\S+)")
+_MODE_LINE = re.compile(r"-\*-.*-\*-\s*")
+_FENCE = re.compile(r"\s{0,3}(```|~~~)")
+
+USER, TOOL, REPLY = "user", "tool", "reply"
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    if path.name.endswith(HISTORY_NAME):
+        return True
+    marker = HEADER.encode()
+    return head.removeprefix(b"\xef\xbb\xbf").startswith(marker) or b"\n" + marker in head
+
+
+def parse(path: Path, problems: Problems, progress: Progress) -> Iterator[Event]:
+    """The transcripts of an Aider history file. The working directory of each is the
+    file's folder: aider keeps its history in the repository's root."""
+    folder = str(path.resolve().parent)
+    with path.open("rb") as file:
+        headless_id = _headless_id(file.read(HEADLESS_HASH_BYTES))
+        file.seek(0)
+        reader = _Reader(path, folder, headless_id, problems)
+        read = reported = 0
+        for number, raw in enumerate(file, 1):
+            read += len(raw)
+            if read - reported >= PROGRESS_EVERY:
+                progress(read)
+                reported = read
+            yield from reader.feed(number, raw.decode("utf-8", "replace").rstrip("\r\n"))
+        yield from reader.finish()
+        progress(read)
+
+
+def _headless_id(head: bytes) -> str:
+    """The id of the text before the first header: a hash of it, so that the headless
+    starts of different files never share an id (that text never changes: aider appends)."""
+    marker = HEADER.encode()
+    cut = 0 if head.startswith(marker) else head.find(b"\n" + marker)
+    before = head if cut < 0 else head[:cut]
+    return "start-" + hashlib.sha256(before).hexdigest()[:12]
+
+
+def _one_line(text: str) -> str:
+    return shorten(" ".join(text.split()), TITLE_LIMIT)
+
+
+class _Transcript:
+    """One session of the file: numbers its turns, collects its edits and commits, and
+    holds its first events back until the title is known (or too much waits)."""
+
+    def __init__(
+        self, source_id: str, started_at: datetime | None, folder: str, *, headless: bool
+    ) -> None:
+        self.source_id = source_id
+        self.started_at = started_at
+        self.folder = folder
+        self.headless = headless
+        self.turns = 0
+        self.title: str | None = None
+        self.model: str | None = None
+        self.edited: set[str] = set()
+        self.commits: dict[str, str] = {}  # hash -> note, in commit order
+        self.held: list[Event] | None = []  # None once Start went out
+        self.held_chars = 0
+
+    def turn(self, role: str, content: str, kind: str = "text") -> Iterator[Event]:
+        event = Turn(role, content, source_id=f"{self.source_id}:{self.turns}", kind=kind)
+        self.turns += 1
+        # A slash command (/add, /ex) says little about the session: the title is the first
+        # real request.
+        if role == USER and self.title is None and not content.startswith("/"):
+            self.title = _one_line(content)
+        yield from self._send(event, len(content))
+
+    def tool_line(self, text: str) -> Iterator[Event]:
+        """Notes what one line of aider's output says: an edit, a commit, an undo, the model."""
+        if text.startswith(_APPLIED):
+            path = text.removeprefix(_APPLIED).strip()
+            if path and path not in self.edited:
+                self.edited.add(path)
+                yield from self._send(FileChange(path, "modified"), 0)
+        elif commit := _COMMIT.fullmatch(text):
+            self.commits[commit[1]] = f"commit {commit[1]} {commit[2].strip()}"
+        elif undone := _UNDONE.match(text):
+            self.commits.pop(undone[1], None)
+        elif self.model is None and (model := _MODEL.match(text)):
+            self.model = model[1].rstrip(",")
+
+    def end(self) -> Iterator[Event]:
+        if self.headless and self.turns == 0:
+            return
+        yield from self._release()
+        yield End(title=self.title, notes=list(self.commits.values()))
+
+    def _send(self, event: Event, size: int) -> Iterator[Event]:
+        if self.held is None:
+            yield event
+            return
+        self.held.append(event)
+        self.held_chars += size
+        if self.title is not None or self.held_chars > HOLD_CHARS or len(self.held) > HOLD_EVENTS:
+            yield from self._release()
+
+    def _release(self) -> Iterator[Event]:
+        if self.held is None:
+            return
+        held, self.held = self.held, None
+        yield Start(
+            source_format=FORMAT,
+            source_id=self.source_id,
+            title=self.title or "",
+            started_at=self.started_at,
+            working_directory=self.folder,
+            model=self.model,
+        )
+        yield from held
+
+
+class _Reader:
+    """The line-by-line state: the block being read (the user's lines, a group of tool
+    lines, or a reply) and the transcript it belongs to."""
+
+    def __init__(self, path: Path, folder: str, headless_id: str, problems: Problems) -> None:
+        self.path = path
+        self.folder = folder
+        self.problems = problems
+        self.ids: Counter[str] = Counter()
+        self.current = _Transcript(headless_id, None, folder, headless=True)
+        self.kind = REPLY
+        self.lines: list[str] = []
+        self.tool_chars = 0
+        self.tool_cut = False
+        self.fence = False  # inside a reply's open code fence
+
+    def feed(self, number: int, line: str) -> Iterator[Event]:
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+            if _MODE_LINE.fullmatch(line):  # an Emacs mode line aider puts on top
+                return
+        if line.startswith(HEADER):
+            yield from self._flush()
+            yield from self.current.end()
+            self.current = self._header(number, line.removeprefix(HEADER).strip())
+            return
+        kind = self._classify(line)
+        if kind != self.kind:
+            yield from self._flush()
+            self.kind = kind
+        if kind == USER:
+            self.lines.append(line[5:].rstrip())
+        elif kind == TOOL:
+            yield from self._tool(line[2:].rstrip())
+        elif self.lines or line.strip():  # a reply: leading blank lines are not kept
+            self.lines.append(line)
+            if _FENCE.match(line):
+                self.fence = not self.fence
+
+    def finish(self) -> Iterator[Event]:
+        yield from self._flush()
+        yield from self.current.end()
+
+    def _classify(self, line: str) -> str:
+        user = line == "####" or line.startswith("#### ")
+        tool = line == ">" or line.startswith("> ")
+        # Inside a code block of a reply (an edit of a Markdown file), "#### " and "> " are
+        # the file's text, unless the line ends as aider ends its own lines: an interrupted
+        # reply leaves its fence open.
+        if (user or tool) and self.kind == REPLY and self.fence and not line.endswith("  "):
+            return REPLY
+        return USER if user else TOOL if tool else REPLY
+
+    def _tool(self, text: str) -> Iterator[Event]:
+        yield from self.current.tool_line(text.strip())
+        if self.tool_chars < TOOL_KEEP:
+            self.lines.append(text)
+            self.tool_chars += len(text) + 1
+        elif text.strip():
+            self.tool_cut = True
+
+    def _header(self, number: int, when: str) -> _Transcript:
+        try:
+            started: datetime | None = datetime.strptime(when, HEADER_TIME).replace(tzinfo=UTC)
+        except ValueError:
+            started = None
+            self.problems.report(self.path, number, f"unreadable time in session header: {when!r}")
+        base = started.strftime("%Y-%m-%dT%H:%M:%S") if started else (when or "unknown")
+        self.ids[base] += 1
+        count = self.ids[base]
+        source_id = base if count == 1 else f"{base}#{count}"
+        return _Transcript(source_id, started, self.folder, headless=False)
+
+    def _flush(self) -> Iterator[Event]:
+        lines, self.lines = self.lines, []
+        kind, cut = self.kind, self.tool_cut
+        self.tool_chars, self.tool_cut, self.fence = 0, False, False
+        if kind == USER:
+            text = "\n".join(lines).strip("\n")
+            if text.strip():
+                yield from self.current.turn("user", text)
+        elif kind == TOOL:
+            text = shorten("\n".join(lines))
+            if cut and not text.endswith("…"):
+                text = shorten(text + " …")
+            if text:
+                yield from self.current.turn("tool", text, "tool_result")
+        else:
+            text = "\n".join(_trim_blank(lines))
+            if text:
+                yield from self.current.turn("assistant", text)
+
+
+def _trim_blank(lines: list[str]) -> Iterable[str]:
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    return lines[:end]
