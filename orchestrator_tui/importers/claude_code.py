@@ -10,9 +10,11 @@ The file is read twice, line by line, so memory stays bounded whatever its size:
 
 1. The scan keeps the link graph (integers in arrays, a few dozen bytes a record) and a few
    small facts (session id, times, folder, branch, model, running token totals), and
-   reports malformed lines. Progress is not told: it has nothing to import yet.
-2. The second pass streams the records again, yields the turns of the kept branches and
-   tells ``progress`` every 256 KiB.
+   reports malformed lines.
+2. The second pass streams the records again and yields the turns of the kept branches.
+
+Each pass tells ``progress`` every 256 KiB, as half of the bytes it has read (so the import's
+bar moves steadily through both).
 
 Branches. A rewind makes a new prompt a sibling of the old one: two ``user`` prompts with
 one parent. At every such fork only the prompt whose subtree reaches furthest into the file
@@ -130,9 +132,11 @@ def sniff(head: bytes, path: Path) -> bool:
 
 def parse(path: Path, problems: Problems, progress: Progress) -> Iterator[Event]:
     """The one transcript of a session file: Start, its turns, its file changes, End."""
+    # Two passes over the file: the progress reported is half a byte per byte in each.
+    size = max(path.stat().st_size, 1)
     with path.open("rb") as file:
         scan = _Scan(path, problems)
-        scan.read(file)
+        scan.read(file, lambda offset: progress(offset // 2))
     if not scan.claude:
         return
     scan.graph.select()
@@ -151,13 +155,13 @@ def parse(path: Path, problems: Problems, progress: Progress) -> Iterator[Event]
         reported = 0
         for number, offset, raw in _lines(file):
             if offset - reported >= PROGRESS_EVERY:
-                progress(offset)
+                progress((size + offset) // 2)
                 reported = offset
             record = _load(raw)
             if isinstance(record, dict) and _invalid(record) is None:
                 yield from emitter.record(record, number)
         yield from emitter.finish()
-        progress(file.tell())
+        progress(size)
     yield End(ended_at=scan.last_time, usage=scan.usage())
 
 
@@ -399,8 +403,12 @@ class _Scan:
     )
     totals: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
 
-    def read(self, file: IO[bytes]) -> None:
-        for number, _, raw in _lines(file):
+    def read(self, file: IO[bytes], progress: Progress) -> None:
+        reported = 0
+        for number, offset, raw in _lines(file):
+            if offset - reported >= PROGRESS_EVERY:
+                progress(offset)
+                reported = offset
             record = _load(raw)
             if record is None:
                 continue
