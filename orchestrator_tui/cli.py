@@ -176,12 +176,16 @@ def _check_output(path: Path) -> Path:
 
 
 def _write_file(path: Path, chunks: Iterable[str]) -> int:
-    """Write text atomically (a temporary file renamed over the target); returns its size."""
+    """Write text atomically (a temporary file renamed over the target), secrets redacted;
+    returns its size."""
+    from orchestrator_tui.redact import redact
+
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     size = 0
     try:
         with temporary.open("w", encoding="utf-8", newline="\n") as handle:
             for chunk in chunks:
+                chunk = redact(chunk)
                 handle.write(chunk)
                 size += len(chunk.encode("utf-8"))
         temporary.replace(path)
@@ -577,6 +581,7 @@ def cmd_session_show(args: argparse.Namespace, url: str) -> Result:
 
 
 def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
+    from orchestrator_tui.redact import redact
     from orchestrator_tui.services import handoffs
 
     output = _check_output(Path(args.output)) if args.output else None
@@ -595,6 +600,7 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
             view = handoffs.generate_handoff(db, args.session_id, args.provider or "rules")
     finally:
         db.close()
+    content = redact(view.content)  # on its way out: printed, written, copied
     payload: dict[str, Any] = {
         "handoff_id": view.id,
         "session_id": view.session_id,
@@ -603,7 +609,7 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
         "provider": view.provider,
         "model": view.model,
         "generated": generated,
-        "handoff": view.content,
+        "handoff": content,
         "output": None,
     }
     result = Result(payload)
@@ -613,11 +619,11 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
             f"#{view.session_number}."
         )
     if output is not None:
-        _write_file(output, [view.content])
+        _write_file(output, [content])
         payload["output"] = str(output)
-        result.notes.append(f"Wrote the handoff ({len(view.content):,} characters) to {output}.")
+        result.notes.append(f"Wrote the handoff ({len(content):,} characters) to {output}.")
     if args.copy:
-        outcome = _copy(view.content, f"handoff-session-{view.session_id}")
+        outcome = _copy(content, f"handoff-session-{view.session_id}")
         payload["clipboard"] = _clipboard_payload(outcome)
         result.notes.append(outcome.message())
         if not outcome.methods and outcome.file is None:
@@ -626,7 +632,7 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
                 ERROR_PREFIX + "the handoff could not be copied: " + "; ".join(outcome.problems)
             )
     if output is None and not args.copy:
-        result.text = view.content.rstrip("\n")
+        result.text = content.rstrip("\n")
     return result
 
 
@@ -667,6 +673,70 @@ def cmd_export(args: argparse.Namespace, url: str) -> Result:
     return Result(
         payload, f"Exported {name!r} ({sessions:,} sessions) as {args.format} to {output}."
     )
+
+
+def _progress_line() -> Callable[[int, int], None] | None:
+    """A one-line progress bar on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    shown = [-1]
+
+    def show(done: int, total: int) -> None:
+        percent = 100 if total <= 0 else min(100, done * 100 // total)
+        if percent != shown[0]:
+            shown[0] = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\rimporting [{bar:<25}] {percent:3d}%  {done / 1e6:,.1f} MB")
+            sys.stderr.flush()
+
+    return show
+
+
+def cmd_import(args: argparse.Namespace, url: str) -> Result:
+    from orchestrator_tui.services import imports
+
+    db = _open(url)
+    progress = _progress_line()
+    try:
+        report = imports.import_path(
+            db, Path(args.path), project=args.project, format_name=args.format, progress=progress
+        )
+    finally:
+        db.close()
+        if progress is not None:
+            sys.stderr.write("\n")
+    payload = {
+        "sessions_created": report.sessions_created,
+        "sessions_updated": len(report.sessions) - report.sessions_created,
+        "turns_added": report.turns_added,
+        "projects_created": report.projects_created,
+        "files_read": report.files_read,
+        "bytes_read": report.bytes_read,
+        "sessions": [to_jsonable(item) for item in report.sessions],
+        "redacted": dict(sorted(report.redactions.items())),
+        "problem_count": report.problem_count,
+        "problems": [str(problem) for problem in report.problems],
+    }
+    lines = [
+        f"Imported {report.files_read:,} file(s): {report.sessions_created:,} new session(s), "
+        f"{payload['sessions_updated']:,} already there, {report.turns_added:,} new turn(s)."
+    ]
+    lines += [
+        f"  #{item.number} {item.project}: {item.title or '(untitled)'} "
+        f"[{item.source_format}, +{item.turns_added:,} turns]"
+        for item in report.sessions[:20]
+    ]
+    if len(report.sessions) > 20:
+        lines.append(f"  … and {len(report.sessions) - 20:,} more")
+    if report.projects_created:
+        lines.append("Projects created: " + ", ".join(report.projects_created))
+    if report.redactions:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(report.redactions.items()))
+        lines.append(f"Secrets replaced by [REDACTED:…] markers: {kinds}.")
+    notes = [f"skipped {problem}" for problem in report.problems]
+    if report.problem_count > len(report.problems):
+        notes.append(f"… {report.problem_count - len(report.problems):,} more lines skipped")
+    return Result(payload, "\n".join(lines), notes)
 
 
 # --- Parser ----------------------------------------------------------------------------------
@@ -810,6 +880,26 @@ def build_parser() -> argparse.ArgumentParser:
     handoff.add_argument("--output", metavar="FILE", help="write the Markdown to FILE")
     handoff.set_defaults(handler=cmd_handoff)
 
+    import_ = _common(
+        commands.add_parser(
+            "import",
+            help="import transcripts (Claude Code, ChatGPT, Aider, Codex, text), a file or folder",
+        )
+    )
+    import_.add_argument("path", metavar="PATH", help="a transcript file, or a folder of them")
+    import_.add_argument(
+        "--project",
+        metavar="NAME",
+        help="the project to import into (created if needed); without it, each transcript "
+        "goes to the project named after its working directory",
+    )
+    import_.add_argument(
+        "--format",
+        choices=("claude-code", "chatgpt", "aider", "codex", "text"),
+        help="skip detection and read PATH as this format",
+    )
+    import_.set_defaults(handler=cmd_import)
+
     export = _common(commands.add_parser("export", help="export a project as JSON or Markdown"))
     export.add_argument("project", metavar="PROJECT", help="project name or id")
     export.add_argument("--format", default="json", choices=("json", "md"))
@@ -881,10 +971,13 @@ def main(argv: list[str] | None = None) -> int:
             return run(url)
         handler: Callable[[argparse.Namespace, str], Result] = args.handler
         result = handler(args, url)
+        from orchestrator_tui.redact import redact  # nothing printed carries a secret
+
         if args.json or result.text_is_payload:
-            _emit(sys.stdout, json.dumps(to_jsonable(result.payload), ensure_ascii=False, indent=2))
+            printed = json.dumps(to_jsonable(result.payload), ensure_ascii=False, indent=2)
+            _emit(sys.stdout, redact(printed))
         else:
-            _emit(sys.stdout, result.text)
+            _emit(sys.stdout, redact(result.text))
         for note in result.notes:
             _emit(sys.stderr, note)
         return result.status

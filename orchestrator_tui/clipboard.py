@@ -101,8 +101,11 @@ def copy_text(
     osc52: Callable[[str], None] | None = None,
     stem: str = "handoff",
 ) -> CopyOutcome:
-    """Copy ``text`` every way available. ``osc52`` writes the escape sequence (the TUI's
-    driver, or the CLI's terminal); without it OSC 52 is not attempted."""
+    """Copy ``text`` every way available, secrets redacted. ``osc52`` writes the escape
+    sequence (the TUI's driver, or the CLI's terminal); without it OSC 52 is not attempted."""
+    from orchestrator_tui.redact import redact  # its patterns compile on first use
+
+    text = redact(text)
     outcome = CopyOutcome(chars=len(text))
     if osc52 is not None:
         try:

@@ -33,6 +33,7 @@ from orchestrator_tui.db.models import (
     as_utc,
 )
 from orchestrator_tui.records import ProjectSummary
+from orchestrator_tui.redact import redact
 from orchestrator_tui.repositories import projects as project_repo
 
 FORMAT = "orchestrator-tui-export"
@@ -286,10 +287,21 @@ def _accounts_used(session: Session, project_id: int) -> list[dict[str, Any]]:
     return result
 
 
+def _redacted(value: Any) -> Any:
+    """Every string in a JSON-ready structure with its secrets redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
 def export_project(
     db: Database, project_ref: int | str, page_size: int = PAGE_SIZE
 ) -> dict[str, Any]:
-    """The whole project as a JSON-ready dict (see the module docstring)."""
+    """The whole project as a JSON-ready dict (see the module docstring), secrets redacted."""
     with db.unit() as session:
         summary = _resolve(session, project_ref)
         sessions = list(_full_sessions(session, summary.id, page_size))
@@ -318,7 +330,8 @@ def export_project(
             handoff_queue=len(document["handoff_queue"]),
             accounts=len(document["accounts"]),
         )
-        return document
+        redacted: dict[str, Any] = _redacted(document)
+        return redacted
 
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -438,7 +451,13 @@ def _session_markdown(row: dict[str, Any], turns: int, handoff: dict[str, Any] |
 def iter_markdown(
     db: Database, project_ref: int | str, page_size: int = PAGE_SIZE
 ) -> Iterator[str]:
-    """The Markdown export in pieces (header, then one piece per session, then the rest)."""
+    """The Markdown export in pieces (header, then one piece per session, then the rest),
+    secrets redacted."""
+    for piece in _markdown_pieces(db, project_ref, page_size):
+        yield redact(piece)
+
+
+def _markdown_pieces(db: Database, project_ref: int | str, page_size: int) -> Iterator[str]:
     with db.unit() as session:
         summary = _resolve(session, project_ref)
         project = _project_dict(session, summary)

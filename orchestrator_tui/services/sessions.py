@@ -22,6 +22,7 @@ from orchestrator_tui.records import (
     StartedSession,
     TurnView,
 )
+from orchestrator_tui.redact import redact
 from orchestrator_tui.repositories import accounts as account_repo
 from orchestrator_tui.repositories import handoffs as handoff_repo
 from orchestrator_tui.repositories import projects as project_repo
@@ -247,5 +248,5 @@ def add_turns(db: Database, session_id: int, turns: list[tuple[str, str]]) -> in
     with db.unit() as session:
         repo.require(session, session_id)
         return turn_repo.append(
-            session, session_id, ((role, text, utcnow(), None) for role, text in turns)
+            session, session_id, ((role, redact(text), utcnow(), None) for role, text in turns)
         )

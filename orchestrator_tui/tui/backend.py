@@ -24,6 +24,9 @@ if TYPE_CHECKING:
         handoffs as handoffs,
     )
     from orchestrator_tui.services import (
+        imports as imports,
+    )
+    from orchestrator_tui.services import (
         projects as projects,
     )
     from orchestrator_tui.services import (

@@ -49,3 +49,13 @@ def credits_bar(remaining: int, limit: int, width: int = 10) -> str:
 def one_line(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def size(count: int) -> str:
+    """A byte count for people: 512 B, 12.3 KB, 4.5 MB, 1.2 GB."""
+    value = float(count)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"

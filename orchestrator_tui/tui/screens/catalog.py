@@ -14,6 +14,7 @@ from orchestrator_tui.tui.screens.handoff import (
     HandoffViewScreen,
     VersionsModal,
 )
+from orchestrator_tui.tui.screens.import_screen import ImportScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
 from orchestrator_tui.tui.screens.timeline import TimelineScreen
@@ -28,5 +29,6 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     VersionsModal,
     HandoffViewScreen,
     AccountsScreen,
+    ImportScreen,
     FormModal,
 )

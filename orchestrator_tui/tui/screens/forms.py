@@ -298,10 +298,11 @@ class SaveFileForm(FormModal[Path]):
 
     def job(self, db: Database) -> Path:
         from orchestrator_tui.errors import OrchestratorError
+        from orchestrator_tui.redact import redact
 
         path = Path(self.value("path").strip()).expanduser().resolve()
         try:
-            path.write_text(self.text, encoding="utf-8")
+            path.write_text(redact(self.text), encoding="utf-8")
         except OSError as error:
             raise OrchestratorError(f"Cannot write {path}: {error.strerror or error}") from None
         return path

@@ -34,6 +34,7 @@ class ProjectsScreen(BaseScreen):
         Binding("n", "new_project", "New", tooltip="Create a project"),
         Binding("e", "edit_project", "Edit", tooltip="Rename or describe the selected project"),
         Binding("x", "archive", "Archive", tooltip="Archive or unarchive the selected project"),
+        Binding("i", "import", "Import", tooltip="Import transcripts (Claude Code, ChatGPT, ...)"),
         Binding("l", "load_demo", "Demo", tooltip="Load the demo data set (idempotent)"),
         Binding("r", "refresh", "Refresh", tooltip="Read the projects again"),
     ]
@@ -132,6 +133,11 @@ class ProjectsScreen(BaseScreen):
         project = self.selected()
         if project is not None:
             self.orchestrator.open_project(project.id)
+
+    def action_import(self) -> None:
+        from orchestrator_tui.tui.screens.import_screen import ImportScreen
+
+        self.app.push_screen(ImportScreen())
 
     def action_refresh(self) -> None:
         self.reload()

@@ -46,6 +46,7 @@ class TimelineScreen(BaseScreen):
             tooltip="Open the selected session's handoff (writes one if it has none yet)",
         ),
         Binding("y", "copy", "Copy", tooltip="Copy the selected session's handoff"),
+        Binding("i", "import", "Import", tooltip="Import transcripts into this project"),
         Binding("r", "refresh", "Refresh", tooltip="Read the sessions again"),
         Binding("escape", "back", "Projects", tooltip="Back to the project list", show=False),
     ]
@@ -192,6 +193,11 @@ class TimelineScreen(BaseScreen):
 
     def action_back(self) -> None:
         self.orchestrator.switch_mode("projects")
+
+    def action_import(self) -> None:
+        from orchestrator_tui.tui.screens.import_screen import ImportScreen
+
+        self.app.push_screen(ImportScreen(self.project.name if self.project else ""))
 
     def action_refresh(self) -> None:
         self.reload()

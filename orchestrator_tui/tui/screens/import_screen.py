@@ -1,0 +1,300 @@
+"""Import transcripts: pick a file or a folder (typed with completion, or from the tree), see
+what it holds, import it with a progress bar. Escape during an import cancels it, and then
+nothing is written."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.suggester import Suggester
+from textual.widgets import (
+    DirectoryTree,
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+)
+from textual.worker import Worker, WorkerState
+
+from orchestrator_tui.errors import OrchestratorError
+from orchestrator_tui.tui import backend
+from orchestrator_tui.tui import format as fmt
+from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.workers import db_work
+
+if TYPE_CHECKING:
+    from orchestrator_tui.db.database import Database
+    from orchestrator_tui.services.imports import ImportPreview, ImportReport
+
+FORMATS = (
+    ("Detect automatically", ""),
+    ("Claude Code (.jsonl)", "claude-code"),
+    ("Codex CLI (.jsonl)", "codex"),
+    ("ChatGPT export (conversations.json)", "chatgpt"),
+    ("Aider (.aider.chat.history.md)", "aider"),
+    ("Plain text", "text"),
+)
+PREVIEW_DELAY = 0.3  # seconds of no typing before the path is looked at
+SHOWN_FILES = 12
+SHOWN_PROBLEMS = 15
+
+
+class PathSuggester(Suggester):
+    """Completes the last part of a path from what is on disk (hidden entries only once a
+    dot is typed). Right arrow or End accepts the suggestion."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return await asyncio.to_thread(complete_path, value)
+
+
+def complete_path(value: str) -> str | None:
+    if not value:
+        return None
+    expanded = os.path.expanduser(value)
+    folder, _, prefix = expanded.rpartition(os.sep)
+    if not _:
+        folder, prefix = ".", expanded
+    try:
+        with os.scandir(folder or os.sep) as entries:
+            shown = [
+                entry
+                for entry in entries
+                if entry.name.startswith(prefix)
+                and (prefix.startswith(".") or not entry.name.startswith("."))
+            ]
+            names = sorted(entry.name + (os.sep if entry.is_dir() else "") for entry in shown)
+    except OSError:
+        return None
+    if not names or names[0] == prefix:
+        return None
+    return value + names[0][len(prefix) :]
+
+
+class ImportScreen(BaseScreen):
+    CSS_PATH = "import.tcss"
+    HELP_TITLE = "Import transcripts"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "run_import", "Import", tooltip="Import the path shown"),
+        Binding("escape", "back", "Back / cancel", tooltip="Cancel a running import, or go back"),
+        Binding("ctrl+t", "focus_tree", "Tree", tooltip="Browse folders"),
+    ]
+
+    def __init__(self, project: str = "", start: Path | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.start = start or Path.home()
+        self._cancel: threading.Event | None = None
+        self._importing: Worker[ImportReport | None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            "Import conversations: a Claude Code or Codex transcript or folder "
+            "(~/.claude/projects, ~/.codex/sessions), a ChatGPT conversations.json, an "
+            ".aider.chat.history.md, or a text file. Each transcript becomes an imported "
+            "session; importing it again adds only what is new. Secrets are redacted.",
+            classes="summary",
+            markup=False,
+        )
+        with Horizontal(id="import-body"):
+            yield DirectoryTree(self.start, id="import-tree")
+            with Vertical(id="import-form"):
+                yield Label("Path (→ completes; Enter previews)")
+                yield Input(str(self.start) + os.sep, id="import-path", suggester=PathSuggester())
+                yield Label("Project (blank: named after each transcript's folder)")
+                yield Input(self.project, id="import-project")
+                yield Label("Format")
+                yield Select(FORMATS, value="", allow_blank=False, id="import-format")
+                yield ProgressBar(id="import-progress", show_eta=True, classes="hidden")
+                with VerticalScroll(id="import-preview-box"):
+                    yield Static("", id="import-preview", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#import-path", Input).focus()
+
+    # -- preview --------------------------------------------------------------------------
+
+    def path(self) -> Path:
+        return Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+
+    def format_name(self) -> str | None:
+        value = self.query_one("#import-format", Select).value
+        return value if isinstance(value, str) and value else None
+
+    @on(Input.Changed, "#import-path")
+    @on(Select.Changed, "#import-format")
+    def _schedule_preview(self) -> None:
+        self.set_timer(PREVIEW_DELAY, self._preview, name="import-preview")
+
+    @on(Input.Submitted, "#import-path")
+    def _preview_now(self) -> None:
+        self._preview()
+
+    def _preview(self) -> None:
+        if self._importing is not None or not self.query_one("#import-path", Input).value:
+            return
+        path, format_name = self.path(), self.format_name()
+
+        def look() -> tuple[Path, ImportPreview | str]:
+            try:
+                return path, backend.imports.preview(path, format_name)
+            except OrchestratorError as error:
+                return path, str(error)
+            except OSError as error:
+                return path, f"cannot read {path}: {error.strerror or error}"
+
+        self.run_worker(look, thread=True, group="import-preview", exclusive=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "import-preview" or event.state != WorkerState.SUCCESS:
+            return
+        if event.worker.result is None:
+            return
+        path, found = event.worker.result
+        if path != self.path():
+            return  # typed on since
+        self.query_one("#import-preview", Static).update(
+            found if isinstance(found, str) else describe_preview(found)
+        )
+
+    @on(DirectoryTree.FileSelected)
+    @on(DirectoryTree.DirectorySelected)
+    def _picked(self, event: DirectoryTree.FileSelected | DirectoryTree.DirectorySelected) -> None:
+        field = self.query_one("#import-path", Input)
+        field.value = str(event.path) + (os.sep if event.path.is_dir() else "")
+        self._preview()
+
+    def action_focus_tree(self) -> None:
+        self.query_one("#import-tree", DirectoryTree).focus()
+
+    # -- import ---------------------------------------------------------------------------
+
+    def action_run_import(self) -> None:
+        if self._importing is not None:
+            return
+        path, format_name = self.path(), self.format_name()
+        project = self.query_one("#import-project", Input).value.strip() or None
+        cancel = self._cancel = threading.Event()
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.remove_class("hidden")
+        shown = [-1]
+
+        def progress(done: int, total: int) -> None:
+            percent = 100 if total <= 0 else done * 100 // total
+            if percent != shown[0]:  # a few hundred updates at most, whatever the size
+                shown[0] = percent
+                self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
+
+        def job(db: Database) -> ImportReport:
+            return backend.imports.import_path(
+                db, path, project=project, format_name=format_name, progress=progress, cancel=cancel
+            )
+
+        self.query_one("#import-preview", Static).update(f"Importing {path} …")
+        self._importing = db_work(
+            self,
+            job,
+            self._imported,
+            group="import",
+            description="Importing transcripts",
+            on_error=self._failed,
+        )
+
+    def _finished(self) -> None:
+        self._importing = None
+        self._cancel = None
+        self.query_one("#import-progress", ProgressBar).add_class("hidden")
+
+    def _imported(self, report: ImportReport) -> None:
+        self._finished()
+        self.query_one("#import-preview", Static).update(describe_report(report))
+        self.notify(
+            f"Imported: {report.sessions_created:,} new session(s), "
+            f"{report.turns_added:,} new turn(s)"
+            + (f", {report.problem_count:,} line(s) skipped" if report.problem_count else ""),
+            markup=False,
+        )
+        self.changed()
+
+    def _failed(self, error: OrchestratorError) -> None:
+        self._finished()
+        self.query_one("#import-preview", Static).update(str(error))
+        self.notify(str(error), severity="warning", markup=False)
+
+    def action_back(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()  # the worker stops at its next step; the transaction rolls back
+            self.notify("Cancelling the import…", markup=False)
+            return
+        self.dismiss()
+
+
+def describe_preview(preview: ImportPreview) -> str:
+    kinds = ", ".join(f"{count} {name}" for name, count in sorted(preview.formats.items()))
+    lines = [
+        f"{preview.file_count:,} file(s), {fmt.size(preview.total_bytes)}: {kinds}",
+        "",
+    ]
+    lines += [
+        f"  {item.path.name}  ({item.format}, {fmt.size(item.size)})"
+        for item in preview.files[:SHOWN_FILES]
+    ]
+    if preview.file_count > SHOWN_FILES:
+        lines.append(f"  … and {preview.file_count - SHOWN_FILES:,} more")
+    lines += ["", f"First transcript: {preview.title or '(untitled)'}"]
+    if preview.started_at is not None:
+        lines.append(f"Started: {fmt.when(preview.started_at)}")
+    if preview.working_directory:
+        lines.append(f"Folder: {preview.working_directory}")
+    lines.append("")
+    for turn in preview.turns:
+        who = turn.role if turn.kind == "text" else f"{turn.role} ({turn.tool_name or turn.kind})"
+        lines.append(f"{who}: {turn.text}")
+    if not preview.turns:
+        lines.append("(no turns at the start of this transcript)")
+    if preview.problems:
+        lines += ["", "Lines that will be skipped:"]
+        lines += [f"  {problem}" for problem in preview.problems[:SHOWN_PROBLEMS]]
+    lines += ["", "ctrl+s imports."]
+    return "\n".join(lines)
+
+
+def describe_report(report: ImportReport) -> str:
+    lines = [
+        f"Read {report.files_read:,} file(s), {fmt.size(report.bytes_read)}: "
+        f"{report.sessions_created:,} new session(s), "
+        f"{len(report.sessions) - report.sessions_created:,} already there, "
+        f"{report.turns_added:,} new turn(s).",
+        "",
+    ]
+    lines += [
+        f"  #{item.number} {item.project}: {item.title or '(untitled)'} (+{item.turns_added:,})"
+        for item in report.sessions[:SHOWN_FILES]
+    ]
+    if len(report.sessions) > SHOWN_FILES:
+        lines.append(f"  … and {len(report.sessions) - SHOWN_FILES:,} more")
+    if report.projects_created:
+        lines += ["", "Projects created: " + ", ".join(report.projects_created)]
+    if report.redactions:
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(report.redactions.items()))
+        lines += ["", f"Secrets redacted: {found}"]
+    if report.problem_count:
+        lines += ["", f"{report.problem_count:,} line(s) skipped:"]
+        lines += [f"  {problem}" for problem in report.problems[:SHOWN_PROBLEMS]]
+    return "\n".join(lines)
