@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import Table, func
 from sqlmodel import Session, col, select
 
 from orchestrator_tui.db.database import Database
@@ -42,6 +42,7 @@ from orchestrator_tui.repositories import sessions as session_repo
 from orchestrator_tui.validation import MAX_NAME, clean_name
 
 BATCH = 500  # turns per INSERT
+_TURNS: Table = ConversationTurn.__table__  # type: ignore[attr-defined]
 MAX_TURN_CHARS = 200_000  # longer turns are cut (with a note of how much)
 TITLE_CHARS = 500
 
@@ -371,7 +372,9 @@ class _Transcript:
 
     def _flush_turns(self) -> None:
         if self.pending:
-            self.session.execute(insert(ConversationTurn), self.pending)
+            # The Core table, not the ORM entity: one executemany per batch (the ORM's bulk
+            # insert splits a batch wherever the rows' None values differ).
+            self.session.execute(_TURNS.insert(), self.pending)
             self.pending = []
 
     def _write_files(self) -> None:
