@@ -19,6 +19,9 @@ SHARED_FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     data = tmp_path / "data"
     monkeypatch.setenv("ORCHESTRATOR_TUI_DATA_DIR", str(data))
+    monkeypatch.setenv("ORCHESTRATOR_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    for name in ("HF_TOKEN", "OPENAI_API_KEY", "HF_HOME"):  # never a real token in a test
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("ORCHESTRATOR_TUI_DB", raising=False)
     monkeypatch.setenv("ORCHESTRATOR_TUI_CLIPBOARD", "file")
     monkeypatch.setenv("TZ", "UTC")
