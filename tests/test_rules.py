@@ -208,20 +208,27 @@ def test_files_are_ranked_by_mentions() -> None:
     ]
 
 
-def test_errors_come_from_assistant_and_tool_turns() -> None:
+def test_open_errors_from_every_role_are_blockers() -> None:
+    """v2: the errors a conversation shows are open blockers until a later turn resolves them
+    (v1 listed them under "Errors seen" and ignored the user's pasted errors)."""
     turns = [
         ("user", "I got ValueError: from the user side"),
         ("assistant", "Running it gives KeyError: 'price'"),
         ("tool", "FAILED tests/test_cart.py::test_total - assert 3 == 4"),
         ("tool", "bash: pnpm: command not found"),
     ]
-    errors = section(render_rules_handoff(context(turns=turns)), "Errors seen")
-    assert errors == [
-        "`command not found`",
-        "`FAILED tests/test_cart.py::test_total - assert 3 == 4`",
-        "`KeyError: 'price'`",
+    markdown = render_rules_handoff(context(turns=turns))
+    assert section(markdown, "Open blockers") == [
+        "Error: `pnpm: command not found`",
+        "Error: `FAILED tests/test_cart.py::test_total - assert 3 == 4`",
+        "Error: `KeyError: 'price'`",
+        "Error: `ValueError: from the user side`",
     ]
-    assert "Errors seen" not in headings(render_rules_handoff(context(turns=turns[:1])))
+    assert section(markdown, "Next steps") == ["Fix the open errors listed under Open blockers"]
+    assert "4 blockers open" in section(markdown, "Summary")[0]
+    assert section(render_rules_handoff(context(turns=turns[1:2])), "Open blockers") == [
+        "Error: `KeyError: 'price'`"
+    ]
 
 
 def test_todos_become_next_steps_without_duplicates() -> None:
@@ -263,7 +270,8 @@ def test_huge_conversation_gives_a_small_handoff() -> None:
     assert len(markdown) < 10_000
     assert len(section(markdown, "Key files")) == rules.MAX_FILES
     assert len(section(markdown, "Recent requests")) == rules.MAX_REQUESTS
-    assert len(section(markdown, "Errors seen")) == rules.MAX_ERRORS
+    # 10,000 errors that differ only by a number are one error, seen 10,000 times.
+    assert section(markdown, "Open blockers") == ["Error: `RuntimeError: failure 9999` ×10,000"]
     assert len(section(markdown, "Next steps")) <= rules.MAX_ITEMS
     assert "request 9999" in markdown
     assert "Conversation: 20,000 turns" in markdown
@@ -405,7 +413,7 @@ def test_library_names_are_not_files_and_backticks_survive() -> None:
         )
     )
     assert section(handoff, "Key files") == ["`app/page.tsx`"]
-    assert "- `` SyntaxError: unexpected token `}` in app/page.tsx ``" in handoff
+    assert "- Error: `` SyntaxError: unexpected token `}` in app/page.tsx ``" in handoff
 
 
 def test_items_carry_over_from_a_minimal_or_hand_edited_handoff() -> None:

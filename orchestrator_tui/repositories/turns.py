@@ -41,17 +41,45 @@ def page(session: Session, session_id: int, offset: int, limit: int) -> list[Tur
     ]
 
 
-def tail(session: Session, session_id: int, limit: int) -> list[tuple[str, str]]:
-    """The last ``limit`` turns as (role, content), oldest first: columns only, no objects."""
-    query = (
-        select(ConversationTurn.role, ConversationTurn.content)
-        .where(ConversationTurn.session_id == session_id)
-        .order_by(col(ConversationTurn.position).desc())
-        .limit(limit)
-    )
-    rows = [(role, content) for role, content in session.exec(query).all()]
-    rows.reverse()
-    return rows
+def tail(
+    session: Session, session_id: int, limit: int, *, page_size: int = 1000
+) -> Iterable[tuple[str, str, str, str | None, bool, str]]:
+    """The last ``limit`` turns, oldest first, as (role, content, kind, tool_name, is_error,
+    thread): columns only, read ``page_size`` rows at a time, so that memory stays bounded
+    whatever ``limit`` is. A generator: consume it inside the session's unit of work."""
+    if limit <= 0:
+        return
+    own = col(ConversationTurn.session_id) == session_id
+    position = col(ConversationTurn.position)
+    first = session.exec(
+        select(ConversationTurn.position)
+        .where(own)
+        .order_by(position.desc())
+        .offset(limit - 1)
+        .limit(1)
+    ).first()
+    after = None if first is None else first - 1
+    while True:
+        query = (
+            select(ConversationTurn.position, ConversationTurn.role, ConversationTurn.content)
+            .add_columns(
+                col(ConversationTurn.kind),
+                col(ConversationTurn.tool_name),
+                col(ConversationTurn.is_error),
+                col(ConversationTurn.thread),
+            )
+            .where(own)
+            .order_by(position)
+            .limit(page_size)
+        )
+        if after is not None:
+            query = query.where(position > after)
+        rows = session.execute(query).all()
+        for _, role, content, kind, tool_name, is_error, thread in rows:
+            yield role, content, kind, tool_name, bool(is_error), thread
+        if len(rows) < page_size:
+            return
+        after = rows[-1][0]
 
 
 def append(

@@ -34,7 +34,30 @@ class Rendered(NamedTuple):
     provider: str  # the generator asked for, or MINIMAL when it failed
 
 
-def build_context(db: Database, session_id: int) -> HandoffContext:
+def build_context(
+    db: Database,
+    session_id: int,
+    *,
+    budget_chars: int | None = None,
+    compress: str = "low",
+) -> HandoffContext:
+    """Everything the generators use, in one read. The conversation is streamed through the
+    extractor page by page (columns only): every turn of a session of up to ``SCAN_TURNS``,
+    else its first ``SCAN_HEAD`` and its latest others. ``turns`` keeps the latest
+    ``CONTEXT_TURNS`` of them for generators that want the text itself."""
+    # Imported here: this function is the only part of the module this change may touch.
+    from sqlmodel import col, select
+
+    from orchestrator_tui.db.models import ProjectFile
+    from orchestrator_tui.handoff.budget import DEFAULT_BUDGET
+    from orchestrator_tui.handoff.extract import (
+        SCAN_HEAD,
+        SCAN_TURNS,
+        ChangedFile,
+        Extractor,
+        TurnRecord,
+    )
+
     with db.unit() as session:
         work = session_repo.require(session, session_id)
         assert work.id is not None
@@ -44,6 +67,26 @@ def build_context(db: Database, session_id: int) -> HandoffContext:
         if work.loaded_handoff_id is not None:
             previous = session.get(Handoff, work.loaded_handoff_id)
         previous_session = session.get(WorkSession, previous.session_id) if previous else None
+        total = turn_repo.count(session, work.id)
+        extractor = Extractor(work.working_directory, recent=CONTEXT_TURNS)
+        latest = total
+        if total > SCAN_TURNS:
+            for view in turn_repo.page(session, work.id, 0, SCAN_HEAD):
+                record = TurnRecord(
+                    view.role, view.content, view.kind, view.tool_name, view.is_error, view.thread
+                )
+                extractor.add(record)
+            extractor.skip(total - SCAN_TURNS)
+            latest = SCAN_TURNS - SCAN_HEAD
+        for row in turn_repo.tail(session, work.id, latest):
+            extractor.add(TurnRecord(*row))
+        changed = session.execute(
+            select(ProjectFile.path, ProjectFile.change, ProjectFile.lines_added)
+            .add_columns(col(ProjectFile.lines_removed))
+            .where(col(ProjectFile.session_id) == work.id)
+            .order_by(col(ProjectFile.id))
+            .limit(1000)
+        ).all()
         return HandoffContext(
             project_name=project.name if project else "?",
             session_number=work.number,
@@ -61,8 +104,13 @@ def build_context(db: Database, session_id: int) -> HandoffContext:
             ended_at=work.ended_at,
             previous_handoff=previous.content if previous else None,
             previous_session_number=previous_session.number if previous_session else None,
-            turns=turn_repo.tail(session, work.id, CONTEXT_TURNS),
-            total_turns=turn_repo.count(session, work.id),
+            turns=extractor.recent_turns(),
+            total_turns=total,
+            facts=extractor.facts(),
+            files=tuple(ChangedFile(*row) for row in changed),
+            working_directory=work.working_directory,
+            budget_chars=DEFAULT_BUDGET if budget_chars is None else budget_chars,
+            compress=compress,
         )
 
 
