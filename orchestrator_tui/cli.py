@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from orchestrator_tui.clipboard import CopyOutcome
     from orchestrator_tui.db.database import Database
     from orchestrator_tui.records import HandoffView, Page, SessionDetail
+    from orchestrator_tui.settings import HandoffSettings
 
 PROG = "orchestrator-tui"
 ERROR_PREFIX = f"{PROG}: error: "
@@ -40,6 +41,7 @@ EXIT_INTERRUPTED = 130
 
 # Service field names as the options that set them, for error messages.
 OPTION_NAMES = {
+    "base_url": "--base-url",
     "name": "NAME",
     "new_name": "--name",
     "description": "--description",
@@ -455,14 +457,34 @@ def cmd_session_start(args: argparse.Namespace, url: str) -> Result:
     return Result(payload, text)
 
 
+def _handoff_settings(args: argparse.Namespace) -> HandoffSettings:
+    """The saved handoff settings with this command's --provider, --model, --base-url."""
+    from dataclasses import replace
+
+    from orchestrator_tui.services.handoffs import known_providers
+    from orchestrator_tui.settings import load_settings
+
+    if args.provider not in known_providers():
+        known = ", ".join(known_providers())
+        raise ValidationError(
+            {"provider": f"unknown provider {args.provider!r}; use one of: {known}"}
+        )
+    saved = load_settings()
+    same_provider = saved.provider == args.provider
+    return replace(
+        saved,
+        provider=args.provider,
+        model=args.model or (saved.model if same_provider else ""),
+        base_url=args.base_url or (saved.base_url if same_provider else ""),
+    )
+
+
 def cmd_session_complete(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services import handoffs
     from orchestrator_tui.services.sessions import complete_session
 
     provider = args.provider
-    if provider not in handoffs.PROVIDERS:
-        known = ", ".join(sorted(handoffs.PROVIDERS))
-        raise ValidationError({"provider": f"unknown provider {provider!r}; use one of: {known}"})
+    settings = _handoff_settings(args)
     db = _open(url)
     try:
         detail = complete_session(
@@ -477,7 +499,7 @@ def cmd_session_complete(args: argparse.Namespace, url: str) -> Result:
         handoff: HandoffView | None = None
         failure: str | None = None
         try:
-            handoff = handoffs.generate_handoff(db, detail.id, provider)
+            handoff = handoffs.generate_handoff(db, detail.id, provider, settings=settings)
         except Exception as error:
             failure = str(error) or type(error).__name__
     finally:
@@ -495,6 +517,7 @@ def cmd_session_complete(args: argparse.Namespace, url: str) -> Result:
         "provider": handoff.provider if handoff else provider,
         "handoff": handoff.content if handoff else None,
         "handoff_error": failure,
+        "fallback_reason": handoff.fallback_reason if handoff else None,
     }
     text = (
         f"Completed session #{detail.number} of {detail.project_name!r} (id {detail.id}): "
@@ -585,11 +608,7 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services import handoffs
 
     output = _check_output(Path(args.output)) if args.output else None
-    if args.provider is not None and args.provider not in handoffs.PROVIDERS:
-        known = ", ".join(sorted(handoffs.PROVIDERS))
-        raise ValidationError(
-            {"provider": f"unknown provider {args.provider!r}; use one of: {known}"}
-        )
+    settings = _handoff_settings(args) if args.provider is not None else None
     # Without --provider it prints what is stored (generating only for a session that has
     # none, which a database that does not exist cannot hold).
     db = _open(url, create=args.provider is not None)
@@ -597,7 +616,9 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
         view = None if args.provider else handoffs.latest_handoff(db, args.session_id)
         generated = view is None
         if view is None:
-            view = handoffs.generate_handoff(db, args.session_id, args.provider or "rules")
+            view = handoffs.generate_handoff(
+                db, args.session_id, args.provider or "rules", settings=settings
+            )
     finally:
         db.close()
     content = redact(view.content)  # on its way out: printed, written, copied
@@ -609,6 +630,7 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
         "provider": view.provider,
         "model": view.model,
         "generated": generated,
+        "fallback_reason": view.fallback_reason,
         "handoff": content,
         "output": None,
     }
@@ -618,6 +640,8 @@ def cmd_handoff(args: argparse.Namespace, url: str) -> Result:
             f"Generated handoff version {view.version} ({view.provider}) for session "
             f"#{view.session_number}."
         )
+    if view.fallback_reason:
+        result.notes.append(f"The LLM failed, so the rules engine wrote it: {view.fallback_reason}")
     if output is not None:
         _write_file(output, [content])
         payload["output"] = str(output)
@@ -755,6 +779,20 @@ def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def _llm_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        metavar="M",
+        help="the LLM's model (huggingface: meta-llama/Llama-3.1-8B-Instruct)",
+    )
+    parser.add_argument(
+        "--base-url",
+        dest="base_url",
+        metavar="URL",
+        help="an OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -858,7 +896,10 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--accomplishments", required=True, metavar="TEXT")
     complete.add_argument("--blockers", default="", metavar="TEXT")
     complete.add_argument("--next-steps", dest="next_steps", default="", metavar="TEXT")
-    complete.add_argument("--provider", default="rules", metavar="NAME", help="default: rules")
+    complete.add_argument(
+        "--provider", default="rules", metavar="NAME", help="rules (default), huggingface, openai"
+    )
+    _llm_options(complete)
     complete.set_defaults(handler=cmd_session_complete)
 
     show = _common(session_commands.add_parser("show", help="a session's details and handoff"))
@@ -874,8 +915,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     handoff.add_argument("session_id", type=int, metavar="SESSION_ID")
     handoff.add_argument(
-        "--provider", metavar="NAME", help="generate a new version with this provider (rules)"
+        "--provider",
+        metavar="NAME",
+        help="generate a new version with this provider: rules, huggingface or openai",
     )
+    _llm_options(handoff)
     handoff.add_argument("--copy", action="store_true", help="copy it to the clipboard")
     handoff.add_argument("--output", metavar="FILE", help="write the Markdown to FILE")
     handoff.set_defaults(handler=cmd_handoff)

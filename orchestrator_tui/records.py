@@ -125,6 +125,8 @@ class HandoffView:
     source_chars: int
     handoff_chars: int
     created_at: datetime
+    # Set when an LLM was asked and failed, so the rules engine wrote this one (not stored).
+    fallback_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import NamedTuple
 
 from orchestrator_tui.db.database import Database
@@ -16,13 +18,16 @@ from orchestrator_tui.repositories import handoffs as repo
 from orchestrator_tui.repositories import projects as project_repo
 from orchestrator_tui.repositories import sessions as session_repo
 from orchestrator_tui.repositories import turns as turn_repo
+from orchestrator_tui.settings import HandoffSettings
 from orchestrator_tui.validation import MAX_TEXT
 
 log = logging.getLogger(__name__)
 
 # How many of the latest turns the generator reads; older ones are already in earlier handoffs.
 CONTEXT_TURNS = 2000
+# Offline generators by name; the LLM providers are in orchestrator_tui.llm.
 PROVIDERS: dict[str, Callable[[HandoffContext], str]] = {"rules": render_rules_handoff}
+LLM_PROVIDERS = ("huggingface", "openai")
 EDITED = "edited"
 # The provider stored with the minimal handoff written when a generator failed, so that nobody
 # takes it for that generator's output.
@@ -158,12 +163,61 @@ def store_handoff(
         return repo.to_view(handoff, work.number)
 
 
-def generate_handoff(db: Database, session_id: int, provider: str = "rules") -> HandoffView:
-    """Generate and store a new handoff version for a session."""
-    context = build_context(db, session_id)
-    rendered = render_handoff(context, provider)
+def known_providers() -> list[str]:
+    return [*PROVIDERS, *LLM_PROVIDERS]
+
+
+def generate_handoff(
+    db: Database,
+    session_id: int,
+    provider: str | None = None,
+    *,
+    settings: HandoffSettings | None = None,
+    on_piece: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> HandoffView:
+    """Generate and store a new handoff version for a session, with ``provider`` (default:
+    the settings' provider) and the settings' model, server and budgets.
+
+    An LLM streams its text to ``on_piece`` (from the calling thread) and stops when
+    ``cancel`` is set (LLMCancelled, nothing stored). Any other LLM failure falls back to the
+    rules engine: the completion always gets its handoff, and ``fallback_reason`` says why."""
+    settings = settings or HandoffSettings()
+    provider = provider or settings.provider
+    if provider not in known_providers():
+        known = ", ".join(known_providers())
+        raise ValidationError({"provider": f"unknown provider {provider!r}; use one of {known}"})
+    context = build_context(
+        db, session_id, budget_chars=settings.budget_chars, compress=settings.compress
+    )
+    if provider not in LLM_PROVIDERS:
+        rendered = render_handoff(context, provider)
+        return store_handoff(
+            db, session_id, rendered.content, rendered.provider, source_chars=context.source_chars
+        )
+    from orchestrator_tui.llm import LLMCancelled, LLMConfig, LLMError, llm_handoff
+
+    draft = render_handoff(context, "rules")
+    try:
+        config = LLMConfig(
+            provider=provider,
+            model=settings.model,
+            base_url=settings.base_url,
+            input_budget=settings.input_budget,
+        )
+        content = llm_handoff(
+            context, config, on_piece=on_piece, cancel=cancel, draft=draft.content
+        )
+    except LLMCancelled:
+        raise
+    except LLMError as error:
+        log.warning("%s handoff failed (%s); falling back to rules", provider, error.reason)
+        view = store_handoff(
+            db, session_id, draft.content, draft.provider, source_chars=context.source_chars
+        )
+        return replace(view, fallback_reason=f"{provider}: {error.reason}")
     return store_handoff(
-        db, session_id, rendered.content, rendered.provider, source_chars=context.source_chars
+        db, session_id, content, provider, model=config.model, source_chars=context.source_chars
     )
 
 

@@ -3,6 +3,7 @@ clipboard, one place where unexpected worker errors are reported."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -29,6 +30,7 @@ from orchestrator_tui.tui.workers import db_work
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
     from orchestrator_tui.records import ProjectTimeline
+    from orchestrator_tui.settings import HandoffSettings
     from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ class OrchestratorApp(App[None]):
         Binding("t", "goto('timeline')", "Timeline", tooltip="Sessions of the open project"),
         Binding("a", "goto('accounts')", "Accounts", tooltip="The account pool"),
         Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),
+        Binding("f9", "settings", "Settings", tooltip="How handoffs are written (rules or LLM)"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Leave orchestrator-tui"),
     ]
 
@@ -204,6 +207,31 @@ class OrchestratorApp(App[None]):
         """The timeline read by ``open_project`` (with the data version it was read at), once."""
         opened, self._opened_timeline = self._opened_timeline, None
         return opened
+
+    def action_settings(self) -> None:
+        """Read the settings file off the event loop, then open the dialog on it."""
+
+        def read() -> tuple[HandoffSettings, str]:
+            from orchestrator_tui.settings import HandoffSettings, config_path, load_settings
+
+            try:
+                return load_settings(), ""
+            except OrchestratorError as error:
+                problem = f"{config_path()} could not be used ({error}); saving replaces it."
+                return HandoffSettings(), problem
+
+        async def open_dialog() -> None:
+            from orchestrator_tui.tui.screens.settings import SettingsForm
+
+            settings, problem = await asyncio.to_thread(read)
+            self.push_screen(SettingsForm(settings, problem), self._settings_saved)
+
+        self.run_worker(open_dialog(), group="settings", exclusive=True)
+
+    def _settings_saved(self, settings: HandoffSettings | None) -> None:
+        if settings is not None:
+            model = f", {settings.model}" if settings.model else ""
+            self.notify(f"Handoffs are now written by {settings.provider}{model}.", markup=False)
 
     def action_help(self) -> None:
         from orchestrator_tui.tui.screens.help import HelpScreen

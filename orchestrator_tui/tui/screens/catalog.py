@@ -17,6 +17,7 @@ from orchestrator_tui.tui.screens.handoff import (
 from orchestrator_tui.tui.screens.import_screen import ImportScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
+from orchestrator_tui.tui.screens.settings import SettingsForm
 from orchestrator_tui.tui.screens.timeline import TimelineScreen
 
 # Each has BINDINGS, HELP_TITLE and optionally HELP_EXTRA (keys that are not bindings).
@@ -30,5 +31,6 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     HandoffViewScreen,
     AccountsScreen,
     ImportScreen,
+    SettingsForm,
     FormModal,
 )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -34,10 +37,13 @@ from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import ConfirmModal, SaveFileForm
+from orchestrator_tui.tui.screens.help import MessageScreen
 from orchestrator_tui.tui.workers import db_work
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
+
+STREAM_EVERY = 0.1  # seconds between redraws of a streaming handoff
 
 
 def describe(handoff: HandoffView) -> str:
@@ -65,11 +71,27 @@ class HandoffEditorScreen(BaseScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", tooltip="Store the text as a new version"),
         Binding("f2", "copy", "Copy", tooltip="Copy the text to the clipboard"),
-        Binding("f3", "save_file", "Save .md", tooltip="Write the text to a Markdown file"),
+        Binding("f3", "save_file", ".md file", tooltip="Write the text to a Markdown file"),
         Binding("f4", "external_editor", "$EDITOR", tooltip="Edit in $EDITOR (suspends the app)"),
         Binding("f5", "versions", "Versions", tooltip="Earlier versions of this handoff"),
-        Binding("ctrl+r", "regenerate", "Regenerate", tooltip="Write a fresh handoff"),
-        Binding("escape", "close", "Back", tooltip="Close the editor"),
+        Binding("ctrl+r", "regenerate", "Rewrite", tooltip="Write a fresh handoff"),
+        Binding("ctrl+g", "diff", "Diff", tooltip="What changed since the previous version"),
+        Binding(
+            "ctrl+n",
+            "copy_as('first-message')",
+            "1st msg",
+            tooltip="Copy as the first "
+            "message of the next session (an instruction line, then the handoff)",
+        ),
+        Binding(
+            "f8",
+            "copy_as('agents')",
+            "AGENTS.md",
+            tooltip="Copy as a section for AGENTS.md or CLAUDE.md",
+        ),
+        Binding(
+            "escape", "close", "Back", tooltip="Close the editor (while an LLM writes: stop it)"
+        ),
     ]
 
     def __init__(self, session_id: int, generate: bool = False) -> None:
@@ -78,6 +100,7 @@ class HandoffEditorScreen(BaseScreen):
         self.generate = generate
         self.session: SessionDetail | None = None
         self.handoff: HandoffView | None = None
+        self._cancel: threading.Event | None = None  # set: stop the LLM writing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -172,27 +195,59 @@ class HandoffEditorScreen(BaseScreen):
         self.app.push_screen(ConfirmModal(question, "Replace"), answer)
 
     def _generate(self) -> None:
-        """Write a new version. The worker belongs to the app, so closing the editor while it
-        runs loses nothing: the version is stored and the screen in front is refreshed."""
+        """Write a new version with the provider of the settings (F9). The worker belongs to
+        the app, so closing the editor while it runs loses nothing: the version is stored and
+        the screen in front is refreshed. An LLM's text streams into the editor as it comes
+        (redrawn at most every STREAM_EVERY seconds); Escape stops it."""
         app = self.orchestrator
+        cancel = self._cancel = threading.Event()
+        streamed: list[str] = []
+        shown_at = [0.0]
+
+        def piece(text: str) -> None:  # in the worker's thread
+            streamed.append(text)
+            now = time.monotonic()
+            if now - shown_at[0] >= STREAM_EVERY:
+                shown_at[0] = now
+                app.call_from_thread(self._stream, "".join(streamed))
 
         def job(db: Database) -> tuple[SessionDetail, HandoffView]:
-            handoff = backend.handoffs.generate_handoff(db, self.session_id)
+            from orchestrator_tui.settings import load_settings
+
+            settings = load_settings()
+            handoff = backend.handoffs.generate_handoff(
+                db, self.session_id, settings=settings, on_piece=piece, cancel=cancel
+            )
             return backend.sessions.get_session(db, self.session_id), handoff
 
         def done(result: tuple[SessionDetail, HandoffView]) -> None:
             session, handoff = result
             app.data_changed()
             if self.is_mounted:
+                self._cancel = None
                 self.session = session
                 self._busy(False)
                 self._show(handoff)
             app.notify(f"Handoff of session #{session.number} written: {describe(handoff)}.")
+            if handoff.fallback_reason:
+                app.notify(
+                    f"The LLM failed, so the rules engine wrote it: {handoff.fallback_reason}",
+                    severity="warning",
+                    timeout=12,
+                )
 
         def failed(error: OrchestratorError) -> None:
             if self.is_mounted:
+                self._cancel = None
                 self._busy(False)
-            app.report_error(error)
+                if self.handoff is not None:
+                    self._show(self.handoff)
+                else:
+                    self.editor.load_text("")
+            if cancel.is_set():
+                app.notify("Stopped: no new version was stored.", markup=False)
+            else:
+                app.report_error(error)
 
         self._busy(True)
         db_work(
@@ -230,11 +285,51 @@ class HandoffEditorScreen(BaseScreen):
             return
         self.notify(f"Saved as version {handoff.version}.")
 
+    def _stream(self, text: str) -> None:
+        if self._cancel is not None and self.is_mounted:
+            self.editor.load_text(text)
+            self.editor.scroll_end(animate=False)
+
     def action_copy(self) -> None:
-        if self.editor.text.strip():
-            self.app.copy_to_clipboard(self.editor.text)
-        else:
+        self.action_copy_as("markdown")
+
+    def action_copy_as(self, shape: str) -> None:
+        from orchestrator_tui.handoff.copy_formats import render_copy
+
+        if not self.editor.text.strip():
             self.notify("Nothing to copy yet.", severity="warning")
+            return
+        project = self.session.project_name if self.session else "this project"
+        self.app.copy_to_clipboard(render_copy(self.editor.text, project, shape))
+
+    def action_diff(self) -> None:
+        """The editor's text against the version before the one it was loaded from."""
+        current = self.handoff
+
+        def job(db: Database) -> HandoffView | None:
+            if current is None:
+                return None
+            versions = backend.handoffs.versions(db, self.session_id)
+            before = [v for v in versions if v.version < current.version]
+            if not before:
+                return None
+            return backend.handoffs.get_handoff(db, max(before, key=lambda v: v.version).id)
+
+        def show(previous: HandoffView | None) -> None:
+            if previous is None:
+                self.notify("There is no earlier version to compare with.")
+                return
+            lines = difflib.unified_diff(
+                previous.content.splitlines(),
+                self.editor.text.splitlines(),
+                f"version {previous.version}",
+                "in the editor",
+                lineterm="",
+            )
+            text = "\n".join(lines) or "No differences."
+            self.app.push_screen(MessageScreen(f"Changes since version {previous.version}", text))
+
+        db_work(self, job, show, group="handoff-diff", description="Comparing versions")
 
     def action_save_file(self) -> None:
         session = self.session
@@ -300,6 +395,9 @@ class HandoffEditorScreen(BaseScreen):
         )
 
     def action_close(self) -> None:
+        if self._cancel is not None:  # an LLM is writing: stop it, stay here
+            self._cancel.set()
+            return
         if not self.dirty:
             self.app.pop_screen()
             return
