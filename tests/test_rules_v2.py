@@ -204,6 +204,31 @@ def test_an_error_that_comes_back_is_open_again() -> None:
     assert again.resolved_errors == ()
 
 
+def test_results_are_matched_to_their_calls_by_id() -> None:
+    """Parallel calls: the results come back in another order; their ids tell which is
+    which (without ids, the oldest waiting call of the tool is taken)."""
+    facts = extract(
+        [
+            T("assistant", "Bash: npm test", "tool_call", "Bash", source_id="toolu_1"),
+            T("assistant", "Bash: npm run build", "tool_call", "Bash", source_id="toolu_2"),
+            T(
+                "tool",
+                "Error: vite not found",
+                "tool_result",
+                "Bash",
+                True,
+                source_id="toolu_2:result",
+            ),
+            T("tool", "9 passing", "tool_result", "Bash", False, source_id="toolu_1:result"),
+        ]
+    )
+    assert [(c.command, c.failed) for c in facts.commands] == [
+        ("npm run build", True),
+        ("npm test", False),
+    ]
+    assert [e.source for e in facts.open_errors] == ["npm run build"]
+
+
 def test_what_is_no_error() -> None:
     facts = extract(
         [
@@ -230,8 +255,8 @@ def test_exit_codes_and_json_inputs_of_codex_shell_calls() -> None:
         ]
     )
     assert [(c.command, c.failed) for c in facts.commands] == [
+        ("cargo test --quiet", True),  # a failed run first
         ("go vet ./...", False),
-        ("cargo test --quiet", True),
     ]
     assert [(e.text, e.source) for e in facts.open_errors] == [
         ("test result: FAILED", "cargo test --quiet")
@@ -329,6 +354,30 @@ def test_suggested_next_steps_are_the_latest_list() -> None:
     assert inline.suggested_steps == ("run the migration on staging",)
 
 
+def test_summaries_and_subagents() -> None:
+    """A compaction summary counts as the assistant's words (its plan, decisions, files), not
+    as errors; a subagent's tool calls count, its prose and its "user" do not."""
+    summary = (
+        "Summary of the conversation so far. We decided to use Celery rather than RQ.\n"
+        "Errors fixed: KeyError: 'sku' in src/cart.py\n\nPending tasks:\n- finish the export"
+    )
+    facts = extract(
+        [
+            T("system", summary, "summary"),
+            call("Edit", f"{WD}/src/tasks.py", thread="agent-1"),
+            T("assistant", "We'll use Redis instead of RabbitMQ.", thread="agent-1"),
+            T("user", "Never touch the billing code.", thread="agent-1"),
+        ],
+        WD,
+    )
+    assert [(d.choice, d.rejected) for d in facts.decisions] == [("Celery", "RQ")]
+    assert facts.suggested_steps == ("finish the export",)
+    assert facts.open_errors == ()
+    assert [f.path for f in facts.files] == ["src/tasks.py", "src/cart.py"]
+    assert facts.constraints == ()
+    assert facts.requests == ()
+
+
 def test_bounded_memory_keeps_the_latest() -> None:
     extractor = Extractor()
     for index in range(3 * extract_module.MAX_TRACKED_FILES):
@@ -357,7 +406,7 @@ def rich_turns(count: int) -> list[T]:
 
 def test_a_huge_conversation_fits_the_budget_by_priority() -> None:
     turns = rich_turns(2_000)
-    ctx = context(turns=turns, total_turns=len(turns), blockers="the CI runner is down")
+    ctx = context(facts=extract(turns), total_turns=len(turns), blockers="the CI runner is down")
     markdown = render_rules_handoff(ctx, budget_chars=2_500)
     assert len(markdown) <= 2_500
     # The end is whole: the Budget section, with its note on what was left out.
@@ -396,7 +445,9 @@ def test_the_old_call_and_a_tiny_budget() -> None:
 
 def test_compress_levels() -> None:
     turns = rich_turns(300)
-    ctx = context(turns=turns, total_turns=len(turns), accomplishments="a; b; c; d; e; f; g")
+    ctx = context(
+        facts=extract(turns), total_turns=len(turns), accomplishments="a; b; c; d; e; f; g"
+    )
     low, medium, high = (render_rules_handoff(ctx, compress=name) for name in COMPRESS_LEVELS)
     assert len(low) <= 6_000
     assert len(medium) <= 0.6 * 6_000
@@ -584,12 +635,25 @@ turn_strategy = st.builds(
     compress=st.sampled_from(COMPRESS_LEVELS),
     name=st.text(max_size=300),
     field=st.text(max_size=2_000),
+    number=st.integers(min_value=0, max_value=10**9),
+    credits=st.none() | st.integers(min_value=0, max_value=10**12),
 )
 def test_random_turns_never_raise_and_respect_the_budget(
-    turns: list[T], budget: int, compress: str, name: str, field: str
+    turns: list[T],
+    budget: int,
+    compress: str,
+    name: str,
+    field: str,
+    number: int,
+    credits: int | None,
 ) -> None:
     ctx = context(
         turns=turns,
+        session_number=number,
+        previous_session_number=number,
+        credits_used=credits,
+        account_credits_remaining=credits,
+        account_credit_limit=credits,
         project_name=name,
         account_name=name or None,
         status=name,
@@ -633,6 +697,7 @@ def _session_with_turns(db: Database, turns: list[T], working_directory: str = W
                     tool_name=turn.tool_name,
                     is_error=turn.is_error,
                     thread=turn.thread,
+                    source_message_id=turn.source_id or f"id-{position}",
                 )
             )
         session.add(
@@ -656,7 +721,7 @@ def test_tail_streams_the_latest_turns_in_pages(db: Database) -> None:
         everything = list(turn_repo.tail(session, session_id, 1_000, page_size=7))
         assert list(turn_repo.tail(session, session_id, 0)) == []
     assert [row[1] for row in rows] == [f"turn {index}" for index in range(13, 25)]
-    assert rows[0] == ("user", "turn 13", "text", None, False, "")
+    assert rows[0] == ("user", "turn 13", "text", None, False, "", "id-13")
     assert rows[1][4] is True
     assert len(everything) == 25
 

@@ -6,13 +6,16 @@ number of items (the latest ones), so a session of a million turns costs time in
 to its text but no more memory than a short one. Deterministic: the same turns give the same
 facts.
 
-What is found, and how:
+What is found, and how (sentences are read from the prose, code blocks aside; errors, TODOs
+and commands from the whole text):
 
 - Files. Tool calls (``Edit: src/app.py``, ``Write: ...``, ``apply_patch`` patches) count as
   edits, ``Read`` calls as reads, paths in the text as mentions. Edited files rank above the
   rest; the rest by mentions (reads count as mentions), the most recent first among equals.
 - Commands. Shell tool calls (``Bash: npm test``), shell code blocks and ``$ `` lines of the
-  text, and aider's ``/run`` and ``/test``.
+  text, and aider's ``/run`` and ``/test``. A tool result is matched to its call by source
+  id (``<call id>:result``), else to the oldest waiting call of the same tool. Commands that
+  change things rank before those that only look (``git status``, ``ls``), failed ones first.
 - Errors. A tool result flagged as an error, or a shell result that reports a non-zero exit
   code; in text, a line that reads as error output (``KeyError: 'x'``, ``FAILED test``,
   ``error: ...``, ``command not found``, ``npm ERR!``, ``fatal: ...``, ``panic``). An error
@@ -65,6 +68,7 @@ KEEP = 24  # items kept per category: the latest ones
 KEEP_TODOS = 100
 KEEP_REQUESTS = 10
 KEEP_STEPS = 12
+PENDING_CALLS = 64  # tool calls waiting for their result, per tool and thread
 GENERIC_FIX_TURNS = 10
 ITEM_CHARS = 300  # a sentence or line kept as an item
 ERROR_CHARS = 200
@@ -98,8 +102,10 @@ READ_TOOLS = frozenset(
 _FILE_READERS = frozenset({"read", "read_file", "view", "notebookread", "open_file", "cat"})
 
 _EXTENSIONS = (
-    "py|pyi|js|jsx|mjs|cjs|ts|tsx|json|toml|yaml|yml|md|txt|cfg|ini|sql|sh|rs|go|java|kt|c|h|"
-    "cc|cpp|hpp|cs|rb|php|html|css|scss|vue|svelte|tcss|lock|env|dockerfile|mk|gradle|xml|swift"
+    "py|pyi|ipynb|js|jsx|mjs|cjs|ts|tsx|json|toml|yaml|yml|md|txt|cfg|ini|conf|properties|sql|"
+    "sh|rs|go|java|kt|kts|scala|c|h|cc|cpp|hpp|cs|rb|php|lua|dart|ex|exs|html|css|scss|vue|"
+    "svelte|tcss|lock|env|dockerfile|mk|gradle|xml|plist|xcconfig|pbxproj|swift|tf|proto|"
+    "graphql|prisma"
 )
 # The extension is found first (a fast literal search), the path is read backwards from it.
 _EXTENSION_RE = re.compile(rf"\.(?:{_EXTENSIONS})\b")  # lower case: twice as fast
@@ -114,15 +120,20 @@ NOT_FILES = frozenset(
         *("day.js", "socket.io", "anime.js", "vite.js"),
     }
 )
-_PATCH_FILE_RE = re.compile(
-    r"\*\*\* (?:Add|Update|Delete) File: *([^\n*]+)|\*\*\* Move to: *([^\n*]+)"
-)
+# A patch's files ("*** Update File: src/app.py"); a path ends at white space, since a tool
+# call's text may have its lines joined.
+_PATCH_FILE_RE = re.compile(r"\*\*\* (?:Add|Update|Delete) File: *(\S+)|\*\*\* Move to: *(\S+)")
 
 # Error output: a literal search finds a hint, a pattern anchored at it checks the line.
 _ERROR_HINTS = ("rror", "xception", "FAILED", "panic", "not found", "ERR!", "fatal:")
 _ERROR_HINT_RE = re.compile("|".join(_ERROR_HINTS))
 _AFTER_NAME_RE = re.compile(r":[ \t]*\S|[ \t`'\"]*(?:\n|$)")
 _AFTER_ERROR_RE = re.compile(r"(?:\[\w+\])?:[ \t]*\S")
+_LINT_LINE_RE = re.compile(r"[ \t]*\d+:\d+[ \t]+error[ \t]")
+# A compiler's or linter's diagnostic: "cli/table.py:3:1: F401 `os` imported but unused".
+_DIAGNOSTIC_RE = re.compile(
+    r"(?m)^[ \t]*[\w./\\-]+\.\w+:\d+(?::\d+)?:? (?:[A-Z]{1,4}\d{2,5}|error|fatal)\b.*"
+)
 _AFTER_WORD_RE = re.compile(r"(?:ked)?\b")
 _NOT_FOUND_LINE_RE = re.compile(r"[\w./-]+:?\s*command not found")
 _EXIT_CODE_RE = re.compile(
@@ -175,6 +186,14 @@ _DECISION_RE = re.compile(
     r"going with|go with|chose|choose|chosen|opted|settled on|switch to|switched to|"
     r"switching to|let's not|let us not|let's use|let's stick|stick with|we won't use|"
     r"we will not use|not going to use)\b"
+)
+# With "instead of" and "rather than", a sentence is a decision only when someone acts in it:
+# "we'll use X instead of Y", "Use X rather than Y", "decided to keep X rather than Y".
+_AGENCY_RE = re.compile(
+    r"\b(?:i|we)(?:'ll|'d| will| would| should| can| decided| chose| went| are going| plan)\b|"
+    r"\blet's\b|\blet us\b|\b(?:use|using|go with|going with|switch to|switching to|"
+    r"stick with|keep|prefer|pick|choose|chose|opt for|opted for|decided|replace|move|store|"
+    r"read|write|put|do|try)\b"
 )
 _OVER_CUES = ("going with", "go with", "chose", "choose", "opted", "picked", "pick ", "prefer")
 _REJECTED_RES = (
@@ -281,6 +300,32 @@ SHELL_LANGUAGES = frozenset(
 _SENTENCE_END_RE = re.compile(r"[.!?](?=\s|$)|\n")
 _SLASH_COMMAND_RE = re.compile(r"/[a-z][\w-]*(?:\s|$)")
 _INTERRUPTED = "[Request interrupted"
+# Programs that only look at things: their runs rank after the others among commands.
+INSPECTION_PROGRAMS = frozenset(
+    {
+        "ls",
+        "cat",
+        "head",
+        "tail",
+        "sed",
+        "grep",
+        "rg",
+        "find",
+        "pwd",
+        "echo",
+        "wc",
+        "which",
+        "tree",
+        "less",
+        "stat",
+        "file",
+        "du",
+        "df",
+        "env",
+        "printenv",
+        "cd",
+    }
+)
 _RUNNERS = ("uv", "poetry", "pipenv")  # "uv run pytest": the program is the third word
 _PREFIXES = ("sudo", "time", "exec", "env", "npx", *_RUNNERS)
 _ENV_ASSIGNMENT_RE = re.compile(r"[A-Za-z_]\w*=\S*")
@@ -296,6 +341,8 @@ class TurnRecord(NamedTuple):
     tool_name: str | None = None
     is_error: bool = False
     thread: str = MAIN_THREAD
+    # The source's id: a tool result's is its call's and ":result" (Claude Code, Codex).
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -585,7 +632,10 @@ def _error_start(text: str, start: int, end: int, line_start: int) -> int | None
     if before.isalnum() or before == "_":
         return None
     if hint == "error":
-        return start if _AFTER_ERROR_RE.match(text, end) else None
+        if _AFTER_ERROR_RE.match(text, end):
+            return start
+        # a linter's line: "  4:10  error  'x' is defined but never used"
+        return line_start if _LINT_LINE_RE.match(text, line_start) else None
     if hint == "FAILED":  # the whole line: "test result: FAILED", "FAILED tests/x.py::t"
         return line_start if end >= len(text) or not text[end].isalnum() else None
     if hint == "fatal:":
@@ -616,9 +666,22 @@ def _errors_in(text: str) -> list[tuple[int, str]]:
 
 
 def _error_line(text: str) -> str | None:
-    """The first line of ``text`` that reads as error output, shortened."""
+    """The first line of a tool's output that reads as error output (or as a compiler's or
+    linter's diagnostic), shortened."""
     found = _errors_in(text)
-    return found[0][1] if found else None
+    if found:
+        return found[0][1]
+    diagnostic = _DIAGNOSTIC_RE.search(text)
+    return _clean(diagnostic.group(0), ERROR_CHARS) if diagnostic is not None else None
+
+
+def _first_line(text: str) -> str:
+    """The first line that says something (not a bare exit status), for a failed call."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if len(line) > 40 or not _EXIT_CODE_RE.search(line):
+            return _clean(line, ERROR_CHARS)
+    return _clean(lines[0], ERROR_CHARS) if lines else "error"
 
 
 def _fixed(low: str) -> bool:
@@ -660,6 +723,7 @@ class Extractor:
         self._open: OrderedDict[str, _Error] = OrderedDict()
         self._resolved: OrderedDict[str, _Error] = OrderedDict()
         self._pending: dict[tuple[str, str], deque[_Pending]] = {}
+        self._calls: OrderedDict[str, _Pending] = OrderedDict()  # by the call's source id
         self._decisions: OrderedDict[str, Decision] = OrderedDict()
         self._constraints = _Latest(KEEP)
         self._corrections = _Latest(KEEP)
@@ -773,23 +837,38 @@ class Extractor:
             self._file(self._path(key.split()[0]), 2)
         action = shorten(f"{name}: {key}" if key else name, COMMAND_CHARS)
         family = _family(command) if command is not None else None
-        self._expect(turn.thread, turn.tool_name or "", _Pending(action, command, family))
+        pending = _Pending(action, command, family)
+        self._expect(turn.thread, turn.tool_name or "", pending)
+        if turn.source_id:
+            self._calls[turn.source_id] = pending
+            if len(self._calls) > PENDING_CALLS:
+                self._calls.popitem(last=False)
 
     def _expect(self, thread: str, tool: str, call: _Pending) -> None:
         queue = self._pending.setdefault((thread, tool), deque())
         queue.append(call)
-        if len(queue) > 64:
+        if len(queue) > PENDING_CALLS:
             queue.popleft()
 
-    def _tool_result(self, turn: TurnRecord, text: str) -> None:
+    def _call_of(self, turn: TurnRecord) -> _Pending | None:
+        """The call a result answers: the one its source id names, else the oldest waiting
+        call of the same tool in the same thread."""
         queue = self._pending.get((turn.thread, turn.tool_name or ""))
-        call = queue.popleft() if queue else None
+        call_id = (turn.source_id or "").removesuffix(":result")
+        call = self._calls.pop(call_id, None) if call_id != turn.source_id else None
+        if call is None:
+            return queue.popleft() if queue else None
+        if queue and call in queue:
+            queue.remove(call)
+        return call
+
+    def _tool_result(self, turn: TurnRecord, text: str) -> None:
+        call = self._call_of(turn)
         if call is not None and call.command is not None:
             self._shell_result(turn, text, call)
             return
         if turn.is_error:
-            first = next((row for row in text.splitlines() if row.strip()), "error")
-            self._error(_error_line(text) or _clean(first, ERROR_CHARS), call)
+            self._error(_error_line(text) or _first_line(text), call)
             return
         if call is not None:
             self._succeeded(call)
@@ -814,8 +893,7 @@ class Extractor:
         self._command(call.command, failed, run=False)
         self._mentions(text)
         if failed:
-            first = next((row for row in text.splitlines() if row.strip()), "error")
-            self._error(line or _clean(first, ERROR_CHARS), call)
+            self._error(line or _first_line(text), call)
         else:
             self._succeeded(call)
 
@@ -984,8 +1062,13 @@ class Extractor:
     def _decisions_in(self, text: str, low: str) -> None:
         positions = _positions(low, _DECISION_ROOTS)
         for left, right in _sentences(text, positions):
-            if _DECISION_RE.search(low, left, right) is None:
+            cue = _DECISION_RE.search(low, left, right)
+            if cue is None:
                 continue
+            if cue.group(0) in ("instead of", "rather than") and not _AGENCY_RE.search(
+                low, left, right
+            ):
+                continue  # a description ("handled by a flag rather than by a category")
             sentence = _clean(text[left:right])
             if not sentence or sentence.endswith("?"):
                 continue
@@ -1063,13 +1146,17 @@ class Extractor:
             FileFact(path, entry[0], bool(entry[1]), entry[2], entry[3], entry[4])
             for path, entry in ranked
         )
-        commands = tuple(
-            CommandFact(command, entry[0], None if entry[1] < 0 else bool(entry[1]), entry[2])
-            for command, entry in reversed(self._commands.items())
+        # reversed: of two commands of one turn, the one run later first (a stable sort)
+        commands = sorted(
+            (
+                CommandFact(command, runs, None if failed < 0 else bool(failed), last)
+                for command, (runs, failed, last) in reversed(self._commands.items())
+            ),
+            key=_command_rank,
         )
         return ConversationFacts(
             files=files,
-            commands=commands[:KEEP],
+            commands=tuple(commands[:KEEP]),
             open_errors=tuple(error.fact() for error in reversed(self._open.values()))[:KEEP],
             resolved_errors=tuple(error.fact() for error in reversed(self._resolved.values())),
             decisions=tuple(reversed(self._decisions.values())),
@@ -1103,6 +1190,18 @@ def _list_after(text: str, position: int) -> list[str]:
         elif not (items and line.startswith((" ", "\t")) and line.strip()):
             break
     return [item for item in items if item]
+
+
+def _command_rank(command: CommandFact) -> tuple[bool, bool, int]:
+    """Commands that did something before those that only looked (``git status``, ``ls``,
+    ``cat``...); a failed one first; then the latest."""
+    words = _family(command.command).split()
+    looked = bool(words) and (
+        words[0] in INSPECTION_PROGRAMS
+        or words[:2]
+        in (["git", "status"], ["git", "diff"], ["git", "log"], ["git", "show"], ["git", "branch"])
+    )
+    return (looked, command.failed is not True, -command.last)
 
 
 def _file_rank(item: tuple[str, list[int]]) -> tuple[int, int, int, str]:

@@ -9,9 +9,16 @@ _WORD_RE = re.compile(r"[a-z0-9]+")
 
 
 def shorten(text: str, limit: int) -> str:
-    """``text`` on one line of at most ``limit`` characters, cut with an ellipsis."""
+    """``text`` on one line of at most ``limit`` characters, cut with an ellipsis (at a space
+    when one is near the end, so that a word, or a ``[REDACTED:...]`` marker, stays whole)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    space = cut.rfind(" ")
+    if space >= max(len(cut) - 24, 1):
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def unique(items: Iterable[str]) -> list[str]:

@@ -43,10 +43,11 @@ def page(session: Session, session_id: int, offset: int, limit: int) -> list[Tur
 
 def tail(
     session: Session, session_id: int, limit: int, *, page_size: int = 1000
-) -> Iterable[tuple[str, str, str, str | None, bool, str]]:
+) -> Iterable[tuple[str, str, str, str | None, bool, str, str | None]]:
     """The last ``limit`` turns, oldest first, as (role, content, kind, tool_name, is_error,
-    thread): columns only, read ``page_size`` rows at a time, so that memory stays bounded
-    whatever ``limit`` is. A generator: consume it inside the session's unit of work."""
+    thread, source_message_id): columns only, read ``page_size`` rows at a time, so that
+    memory stays bounded whatever ``limit`` is. A generator: consume it inside the session's
+    unit of work."""
     if limit <= 0:
         return
     own = col(ConversationTurn.session_id) == session_id
@@ -67,6 +68,7 @@ def tail(
                 col(ConversationTurn.tool_name),
                 col(ConversationTurn.is_error),
                 col(ConversationTurn.thread),
+                col(ConversationTurn.source_message_id),
             )
             .where(own)
             .order_by(position)
@@ -75,8 +77,8 @@ def tail(
         if after is not None:
             query = query.where(position > after)
         rows = session.execute(query).all()
-        for _, role, content, kind, tool_name, is_error, thread in rows:
-            yield role, content, kind, tool_name, bool(is_error), thread
+        for _, role, content, kind, tool_name, is_error, thread, source_id in rows:
+            yield role, content, kind, tool_name, bool(is_error), thread, source_id
         if len(rows) < page_size:
             return
         after = rows[-1][0]
