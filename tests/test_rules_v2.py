@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import insert
 from sqlmodel import select
 
 from orchestrator_tui.db.database import Database
@@ -686,20 +687,21 @@ def _session_with_turns(db: Database, turns: list[T], working_directory: str = W
         assert work is not None
         work.working_directory = working_directory
         session.add(work)
-        for position, turn in enumerate(turns):
-            session.add(
-                ConversationTurn(
-                    session_id=started.id,
-                    position=position,
-                    role=turn.role,
-                    content=turn.content,
-                    kind=turn.kind,
-                    tool_name=turn.tool_name,
-                    is_error=turn.is_error,
-                    thread=turn.thread,
-                    source_message_id=turn.source_id or f"id-{position}",
-                )
-            )
+        rows = [
+            {
+                "session_id": started.id,
+                "position": position,
+                "role": turn.role,
+                "content": turn.content,
+                "kind": turn.kind,
+                "tool_name": turn.tool_name,
+                "is_error": turn.is_error,
+                "thread": turn.thread,
+                "source_message_id": turn.source_id or f"id-{position}",
+            }
+            for position, turn in enumerate(turns)
+        ]
+        session.execute(insert(ConversationTurn), rows)
         session.add(
             ProjectFile(
                 project_id=project.id,

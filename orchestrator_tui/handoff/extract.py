@@ -18,8 +18,9 @@ and commands from the whole text):
   change things rank before those that only look (``git status``, ``ls``), failed ones first.
 - Errors. A tool result flagged as an error, or a shell result that reports a non-zero exit
   code; in text, a line that reads as error output (``KeyError: 'x'``, ``FAILED test``,
-  ``error: ...``, ``command not found``, ``npm ERR!``, ``fatal: ...``, ``panic``). An error
-  is *resolved* when, in a later turn,
+  ``error: ...``, ``command not found``, ``npm ERR!``, ``fatal: ...``, ``panic``), not in
+  the assistant's code blocks (code it wrote) nor in a hypothetical ("if you see ...") or
+  already-fixed sentence. An error is *resolved* when, in a later turn,
   (1) the same command runs again and succeeds, or a broader one does (the same program with
   fewer arguments: ``pytest`` after ``pytest tests/test_cart.py``), or the same failing
   tool call (an ``Edit`` of the same file) succeeds; or
@@ -1008,7 +1009,10 @@ class Extractor:
         if not summary:
             if self._open:
                 self._fixes(prose, low, user)
-            self._text_errors(text, spans)
+            if turn.role == "assistant":  # its code blocks are code it wrote, not output
+                self._text_errors(prose, [])
+            else:
+                self._text_errors(text, spans)
         self._todo_markers(text, _lower(text) if spans else low)
         self._text_commands(text, user)
         self._decisions_in(prose, low)
