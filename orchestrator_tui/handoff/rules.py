@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from orchestrator_tui.handoff.budget import (
-    DEFAULT_BUDGET,
     MIN_BUDGET,
     SHORT_CHARS,
     Item,
@@ -494,12 +493,13 @@ def _said_items(
 def render_rules_handoff(
     ctx: HandoffContext, budget_chars: int | None = None, compress: str | None = None
 ) -> str:
-    """The handoff Markdown, at most ``budget_chars`` characters (the context's budget when
-    None; never less than ``MIN_BUDGET``) at the compression ``compress`` (the context's when
-    None). Deterministic: the same context gives the same text."""
+    """The handoff Markdown at the compression ``compress`` (the context's when None), in at
+    most ``budget_chars`` (the context's when None) times the level's share (low 100%, medium
+    60%, high 30%) characters, or ``MIN_BUDGET`` if that is more. Deterministic: the same
+    context gives the same text."""
     level = _level(compress or ctx.compress)
     base = ctx.budget_chars if budget_chars is None else budget_chars
-    budget = max(MIN_BUDGET, round((base or DEFAULT_BUDGET) * level.share))
+    budget = max(MIN_BUDGET, round(base * level.share))
     facts = ctx.facts if ctx.facts is not None else extract(ctx.turns, ctx.working_directory)
     previous = redact(ctx.previous_handoff) if ctx.previous_handoff else None
     old = _previous_sections(previous)
