@@ -24,8 +24,10 @@ ratio at the size of a long working day.
 
 Prints one JSON object on stdout (recall by category, handoff size, compression ratio =
 source characters / handoff characters, secrets leaked, per transcript and overall) and a
-short table on stderr. Target for the rules engine: recall >= 95% within 6,000 characters,
-no secret leaked. A format whose importer is not installed is reported as skipped.
+short table on stderr. The medium and high compression levels are rendered too, for their
+size and recall (high keeps only a few sections by design: they have no target). Target for
+the rules engine at its default level: recall >= 95% within 6,000 characters, no secret
+leaked. A format whose importer is not installed is reported as skipped.
 
 An LLM-written handoff is not measured here (no network in benchmarks): when
 ``ORCHESTRATOR_TUI_QUALITY_LLM`` is set, the result says so; ``llm_handoff`` below is the
@@ -56,6 +58,7 @@ FACTS_FILE = QUALITY_DIR / "facts.json"
 TARGET_RECALL = 0.95
 BUDGET_CHARS = 6_000
 LLM_ENV = "ORCHESTRATOR_TUI_QUALITY_LLM"
+COMPRESSED = ("medium", "high")  # also rendered, for their size and recall (not the target)
 _ALNUM = string.ascii_letters + string.digits
 PAD_ROUNDS = 1_500
 PAD_FILES = (
@@ -281,6 +284,10 @@ def run_transcript(
             database, session_id, 0, form["accomplishments"], form["blockers"], form["next_steps"]
         )
         handoff = handoffs.generate_handoff(database, session_id)
+        levels = {
+            level: handoffs.render(handoffs.build_context(database, session_id, compress=level))
+            for level in COMPRESSED
+        }
         llm = llm_handoff(database, session_id)
     finally:
         database.close()
@@ -291,6 +298,13 @@ def run_transcript(
         for name in spec["secrets"]
         if any(piece in markdown for piece in telltales(secrets[name]))
     ]
+    compressed = {}
+    for level, text in levels.items():
+        level_found, level_planted, _ = score(text, spec["facts"], where)
+        compressed[level] = {
+            "recall": _ratio(sum(level_found.values()), sum(level_planted.values())),
+            "handoff_chars": len(text),
+        }
     return {
         "file": label,
         "format": spec["format"],
@@ -304,6 +318,7 @@ def run_transcript(
         "handoff_chars": len(markdown),
         "source_chars": handoff.source_chars,
         "compression_ratio": round(handoff.source_chars / max(len(markdown), 1), 2),
+        "compressed": compressed,
         "secrets_planted": len(spec["secrets"]),
         "secrets_leaked": leaked,
         "llm": "not measured" if llm is None else "measured",
@@ -368,7 +383,10 @@ def run(pad_rounds: int = PAD_ROUNDS) -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
-    rows = [f"{'transcript':<36} {'format':<12} {'recall':>7} {'chars':>6} {'ratio':>6} leaked"]
+    rows = [
+        f"{'transcript':<36} {'format':<12} {'recall':>7} {'chars':>6} {'ratio':>6} leaked"
+        "  (medium, high: recall/chars)"
+    ]
     for item in result["transcripts"]:
         if "skipped" in item:
             rows.append(f"{item['file']:<36} {item['format']:<12} skipped: {item['skipped']}")
@@ -376,7 +394,11 @@ def table(result: dict[str, Any]) -> str:
         rows.append(
             f"{item['file']:<36} {item['format']:<12} {item['recall']:>7.1%} "
             f"{item['handoff_chars']:>6,} {item['compression_ratio']:>6.1f} "
-            f"{len(item['secrets_leaked'])}"
+            f"{len(item['secrets_leaked'])}       "
+            + ", ".join(
+                f"{level['recall']:.0%}/{level['handoff_chars']:,}"
+                for level in item["compressed"].values()
+            )
         )
         rows += [f"    missed {fact}" for fact in item["missed"]]
     overall = result["overall"]
