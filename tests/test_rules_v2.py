@@ -294,7 +294,7 @@ def test_files_changed_rank_above_files_read() -> None:
             call("Edit", f"{WD}/src/cart.py"),
             call("Write", f"{WD}/src/money.py"),
             call("apply_patch", patch),
-            T("assistant", "Built with Next.js; see ./docs/api.md"),
+            T("assistant", "Built with Next.js; see ./docs/api.md; res.json(data) is a call"),
         ],
         WD,
     )

@@ -795,6 +795,8 @@ class Extractor:
         size = len(text)
         counts: dict[str, int] = {}
         for match in _EXTENSION_RE.finditer(text):
+            if text.startswith("(", match.end()):
+                continue  # a call, not a file: res.json(...), express.json()
             if reverse is None:
                 reverse = text[::-1]
             end = match.start()
