@@ -375,6 +375,26 @@ def test_summaries_and_subagents() -> None:
     assert facts.suggested_steps == ("finish the export",)
     assert facts.open_errors == ()
     assert [f.path for f in facts.files] == ["src/tasks.py", "src/cart.py"]
+
+
+def test_a_compaction_summarys_pending_tasks_are_the_next_steps() -> None:
+    summary = (
+        "7. Pending Tasks:\n"
+        "   - **shop-12** (in progress): VAT on invoices\n"
+        "     - Fix the rounding in invoice.py\n"
+        "     - Add tests\n"
+        "   - Close the session\n\n"
+        "8. Current Work:\n   Working on the invoice template."
+    )
+    facts = extract([T("system", summary, "summary"), T("assistant", "see src/invoice.py")])
+    assert facts.suggested_steps == (
+        "shop-12 (in progress): VAT on invoices",
+        "Fix the rounding in invoice.py",
+        "Add tests",
+        "Close the session",
+    )
+    # A bare name counts for the one path that ends with it.
+    assert [(f.path, f.mentions) for f in facts.files] == [("src/invoice.py", 2)]
     assert facts.constraints == ()
     assert facts.requests == ()
 

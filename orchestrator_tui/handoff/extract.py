@@ -285,10 +285,11 @@ _STEPS_ROOTS = (
     "pending",
 )
 _STEPS_HEADING_RE = re.compile(
-    r"[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:suggested |recommended |possible |"
-    r"proposed )?(?:next steps?|remaining(?: work| tasks| steps| items)?|still to do|"
-    r"left to do|what's left|follow[- ]?ups?|pending tasks?|to[- ]?dos?)[ \t]*:?[ \t]*"
-    r"(?:\*\*|__)?[ \t]*:?[ \t]*",
+    r"[ \t]*(?:#{1,6}[ \t]*)?(?:\d+[.)][ \t]*)?(?:\*\*|__)?[ \t]*"
+    r"(?:suggested |recommended |possible |proposed |optional )?"
+    r"(?:next steps?|remaining(?: work| tasks| steps| items)?|still to do|left to do|"
+    r"what's left|follow[- ]?ups?|pending tasks?|to[- ]?dos?)"
+    r"[ \t]*:?[ \t]*(?:\*\*|__)?[ \t]*:?[ \t]*",
     re.IGNORECASE,
 )
 _NEXT_STEP_RE = re.compile(
@@ -558,7 +559,7 @@ def _prose(text: str, spans: list[tuple[int, int]]) -> str:
 
 def _clean(text: str, limit: int = ITEM_CHARS) -> str:
     """A sentence as an item: one line, list markers and emphasis off, shortened."""
-    text = text.strip().lstrip("-*•>#").strip().strip("*_").strip()
+    text = text.strip().lstrip("-*•>#").strip().strip("*_").replace("**", "").strip()
     return shorten(text, limit)
 
 
@@ -1146,8 +1147,26 @@ class Extractor:
 
     # --- output ----------------------------------------------------------------------------
 
+    def _merge_bare_names(self) -> dict[str, list[int]]:
+        """The files, a bare name ("cart.py") counted into the one path that ends with it
+        ("src/shop/cart.py"), when there is exactly one."""
+        files = {path: list(entry) for path, entry in self._files.items()}
+        by_name: dict[str, list[str]] = {}
+        for path in files:
+            if "/" in path:
+                by_name.setdefault(path.rsplit("/", 1)[1], []).append(path)
+        for path in [path for path in files if "/" not in path]:
+            owners = by_name.get(path, [])
+            if len(owners) == 1:
+                bare, full = files.pop(path), files[owners[0]]
+                for slot in (0, 2, 3):
+                    full[slot] += bare[slot]
+                full[1] |= bare[1]
+                full[4] = max(full[4], bare[4])
+        return files
+
     def facts(self) -> ConversationFacts:
-        ranked = sorted(self._files.items(), key=_file_rank)[: 2 * KEEP]
+        ranked = sorted(self._merge_bare_names().items(), key=_file_rank)[: 2 * KEEP]
         files = tuple(
             FileFact(path, entry[0], bool(entry[1]), entry[2], entry[3], entry[4])
             for path, entry in ranked
@@ -1181,19 +1200,23 @@ class Extractor:
 
 
 def _list_after(text: str, position: int) -> list[str]:
-    """The items of the list that starts after ``position`` (a blank line may come first;
-    indented lines continue an item)."""
+    """The items of the list that starts after ``position``: blank lines may come before and
+    between items, indented lines continue an item or nest items (those count too); the list
+    ends at other text, or at an item less indented than its first (the summary's next
+    numbered heading)."""
     items: list[str] = []
-    blank = False
-    for line in text[position:].lstrip("\n").splitlines():
+    indent = -1
+    for line in text[position:].splitlines():
+        if not line.strip():
+            continue
         item = _LIST_ITEM_RE.fullmatch(line)
-        if item is not None and not line.startswith(("  ", "\t")):
+        depth = len(line) - len(line.lstrip())
+        if item is not None and depth >= indent:
+            indent = depth if indent < 0 else indent
             items.append(_clean(item.group(1)))
             if len(items) >= KEEP_STEPS:
                 break
-        elif not line.strip() and not items and not blank:
-            blank = True
-        elif not (items and line.startswith((" ", "\t")) and line.strip()):
+        elif not (items and depth > indent):
             break
     return [item for item in items if item]
 
