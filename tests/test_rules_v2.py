@@ -386,15 +386,21 @@ def test_a_compaction_summarys_pending_tasks_are_the_next_steps() -> None:
         "   - Close the session\n\n"
         "8. Current Work:\n   Working on the invoice template."
     )
-    facts = extract([T("system", summary, "summary"), T("assistant", "see src/invoice.py")])
+    facts = extract(
+        [
+            T("system", summary, "summary"),
+            T("assistant", "see src/invoice.py"),
+            T("tool", "M /Users/ana/elsewhere/src/invoice.py", "tool_result"),
+        ]
+    )
     assert facts.suggested_steps == (
         "shop-12 (in progress): VAT on invoices",
         "Fix the rounding in invoice.py",
         "Add tests",
         "Close the session",
     )
-    # A bare name counts for the one path that ends with it.
-    assert [(f.path, f.mentions) for f in facts.files] == [("src/invoice.py", 2)]
+    # A bare name, or an absolute path from another folder, counts for the path it ends with.
+    assert [(f.path, f.mentions) for f in facts.files] == [("src/invoice.py", 3)]
     assert facts.constraints == ()
     assert facts.requests == ()
 

@@ -1147,10 +1147,18 @@ class Extractor:
 
     # --- output ----------------------------------------------------------------------------
 
-    def _merge_bare_names(self) -> dict[str, list[int]]:
-        """The files, a bare name ("cart.py") counted into the one path that ends with it
-        ("src/shop/cart.py"), when there is exactly one."""
+    def _merged_files(self) -> dict[str, list[int]]:
+        """The files, with the other spellings of a path counted into it: an absolute path
+        from another folder into the relative path it ends with ("/Users/ana/app/src/a.py"
+        into "src/a.py"), and a bare name ("a.py") into the one path that ends with it."""
         files = {path: list(entry) for path, entry in self._files.items()}
+        for path in [path for path in files if path.startswith(("/", "~/"))]:
+            parts = path.split("/")
+            for cut in range(1, len(parts) - 1):
+                suffix = "/".join(parts[cut:])
+                if suffix != path and suffix in files and "/" in suffix:
+                    _add_counts(files[suffix], files.pop(path))
+                    break
         by_name: dict[str, list[str]] = {}
         for path in files:
             if "/" in path:
@@ -1158,15 +1166,11 @@ class Extractor:
         for path in [path for path in files if "/" not in path]:
             owners = by_name.get(path, [])
             if len(owners) == 1:
-                bare, full = files.pop(path), files[owners[0]]
-                for slot in (0, 2, 3):
-                    full[slot] += bare[slot]
-                full[1] |= bare[1]
-                full[4] = max(full[4], bare[4])
+                _add_counts(files[owners[0]], files.pop(path))
         return files
 
     def facts(self) -> ConversationFacts:
-        ranked = sorted(self._merge_bare_names().items(), key=_file_rank)[: 2 * KEEP]
+        ranked = sorted(self._merged_files().items(), key=_file_rank)[: 2 * KEEP]
         files = tuple(
             FileFact(path, entry[0], bool(entry[1]), entry[2], entry[3], entry[4])
             for path, entry in ranked
@@ -1219,6 +1223,15 @@ def _list_after(text: str, position: int) -> list[str]:
         elif not (items and depth > indent):
             break
     return [item for item in items if item]
+
+
+def _add_counts(into: list[int], other: list[int]) -> None:
+    """Counts of a file's other spelling added to its own: edits, reads, mentions; created
+    if either was; the latest turn."""
+    for slot in (0, 2, 3):
+        into[slot] += other[slot]
+    into[1] |= other[1]
+    into[4] = max(into[4], other[4])
 
 
 def _command_rank(command: CommandFact) -> tuple[bool, bool, int]:
