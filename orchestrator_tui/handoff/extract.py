@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -791,30 +791,32 @@ class Extractor:
 
     def _mentions(self, text: str) -> None:
         """Paths in ``text``: each extension found, the path read backwards from it (on the
-        reversed text), then checked; a path seen before is looked up, not checked again."""
-        reverse: str | None = None
+        reversed text), then checked; a path seen before is looked up, not checked again.
+        (The hottest loop of the extractor: kept to a few calls per match.)"""
+        spans = [match.span() for match in _EXTENSION_RE.finditer(text)]
+        if not spans:
+            return
         size = len(text)
-        counts: dict[str, int] = {}
-        for match in _EXTENSION_RE.finditer(text):
-            if text.startswith("(", match.end()):
+        reverse = text[::-1]
+        back_from = _PATH_BACK_RE.match
+        raws: list[str] = []
+        for start, end in spans:
+            if text.startswith("(", end):
                 continue  # a call, not a file: res.json(...), express.json()
-            if reverse is None:
-                reverse = text[::-1]
-            end = match.start()
-            back = _PATH_BACK_RE.match(reverse, size - end, size - max(0, end - FILE_CHARS))
-            raw = text[size - back.end() if back else end : match.end()]
-            counts[raw] = counts.get(raw, 0) + 1
-        for raw, times in counts.items():
-            if raw in self._known:
-                path = self._known[raw]
+            back = back_from(reverse, size - start, size - max(0, start - FILE_CHARS))
+            raws.append(text[size - back.end() if back else start : end])
+        known = self._known
+        for raw, times in Counter(raws).items():
+            if raw in known:
+                path = known[raw]
             else:
                 found = _PATH_RE.search(raw)  # a leading "-" or "." no path starts with
                 path = None
                 if found is not None and found.end() == len(raw):
                     path = self._path(found.group(0))
-                if len(self._known) >= MAX_TRACKED_FILES:
-                    self._known.clear()
-                self._known[raw] = path
+                if len(known) >= MAX_TRACKED_FILES:
+                    known.clear()
+                known[raw] = path
             self._file(path, 3, times)
 
     # --- tool calls and results ------------------------------------------------------------
