@@ -8,7 +8,8 @@ While the document is too long:
    items: the summary, the open blockers, the next steps and the last request keep one);
 2. then items are shortened, lowest-priority sections first: to their short form and
    ``SHORT_CHARS``, then to ``TINY_CHARS``;
-3. then the floors go too, and the summary is shortened last.
+3. then the floors go too (not the items a section ``keep``s: the summary), and what is
+   left is shortened to ``SUMMARY_CHARS``.
 
 A line at the end says how many items were left out (by the level's caps or the budget).
 Deterministic: the same sections and budget give the same text.
@@ -59,6 +60,7 @@ class Section:
     items: list[Item]  # most important first
     empty: str | None = None  # shown when there is nothing; None: the section is omitted
     floor: int = 0  # items kept until the last phase
+    keep: int = 0  # items kept in every phase (the summary)
     newest_last: bool = False  # shown in reverse rank order (requests: the latest last)
     available: int = -1  # items there were before any cap (-1: as many as ``items``)
     trimmed: bool = False  # items were left out: say so instead of the empty text
@@ -132,10 +134,9 @@ def fit(
             text = render()
             if len(text) <= budget:
                 return text
-    # 3. The floors go, then the summary shrinks.
+    # 3. The floors go, then what is kept shrinks.
     for section in by_priority:
-        keep = 1 if section.title == "Summary" else 0
-        while len(section.items) > keep:
+        while len(section.items) > section.keep:
             section.items.pop()
             section.trimmed = True
             text = render()

@@ -380,6 +380,7 @@ def _section(
     *,
     empty: str | None = None,
     floor: int = 0,
+    keep: int = 0,
     newest_last: bool = False,
     plain: bool = False,
 ) -> Section:
@@ -396,6 +397,7 @@ def _section(
         shown,
         empty=empty,
         floor=floor,
+        keep=keep,
         newest_last=newest_last,
         available=len(items),
         plain=plain,
@@ -515,7 +517,7 @@ def render_rules_handoff(
         len(open_items.steps),
     )
     sections = [
-        _section(SUMMARY, [Item(summary)], level, floor=1, plain=True),
+        _section(SUMMARY, [Item(summary)], level, floor=1, keep=1, plain=True),
         _section(
             OBJECTIVES, [Item(item) for item in (objectives if len(objectives) > 1 else [])], level
         ),
