@@ -620,11 +620,14 @@ KEYS = st.sampled_from(
 
 
 def _place(conversation: Record, place: str, node_id: str) -> Record | None:
-    node = conversation["mapping"].get(node_id)
+    mapping = conversation.get("mapping")  # an earlier mutation may have replaced or removed it
+    if not isinstance(mapping, dict):
+        return conversation if place == "conversation" else None
+    node = mapping.get(node_id)
     message = node.get("message") if isinstance(node, dict) else None
     targets: dict[str, object] = {
         "conversation": conversation,
-        "mapping": conversation["mapping"],
+        "mapping": mapping,
         "node": node,
         "message": message,
         "author": message.get("author") if isinstance(message, dict) else None,

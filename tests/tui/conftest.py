@@ -20,7 +20,11 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     """Wait until the workers are done and what they handed back has been drawn."""
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        # A DirectoryTree keeps a loader worker alive for as long as it is mounted.
+        # (An empty list would mean "all of them" to wait_for_complete.)
+        finite = [worker for worker in pilot.app.workers if worker.group != "_loader"]
+        if finite:
+            await pilot.app.workers.wait_for_complete(finite)
     await pilot.pause()
 
 

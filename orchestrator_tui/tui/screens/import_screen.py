@@ -97,6 +97,7 @@ class ImportScreen(BaseScreen):
         super().__init__()
         self.project = project
         self.start = start or Path.home()
+        self._initial_path = str(self.start) + os.sep
         self._cancel: threading.Event | None = None
         self._importing: Worker[ImportReport | None] | None = None
 
@@ -114,7 +115,7 @@ class ImportScreen(BaseScreen):
             yield DirectoryTree(self.start, id="import-tree")
             with Vertical(id="import-form"):
                 yield Label("Path (→ completes; Enter previews)")
-                yield Input(str(self.start) + os.sep, id="import-path", suggester=PathSuggester())
+                yield Input(self._initial_path, id="import-path", suggester=PathSuggester())
                 yield Label("Project (blank: named after each transcript's folder)")
                 yield Input(self.project, id="import-project")
                 yield Label("Format")
@@ -138,7 +139,9 @@ class ImportScreen(BaseScreen):
 
     @on(Input.Changed, "#import-path")
     @on(Select.Changed, "#import-format")
-    def _schedule_preview(self) -> None:
+    def _schedule_preview(self, event: Input.Changed | Select.Changed) -> None:
+        if isinstance(event, Input.Changed) and event.value == self._initial_path:
+            return  # the home folder offered at first is not walked until asked for
         self.set_timer(PREVIEW_DELAY, self._preview, name="import-preview")
 
     @on(Input.Submitted, "#import-path")
