@@ -269,6 +269,8 @@ def _text(value: object) -> str:
 def _describe(content: Record) -> str | None:
     """What a message's content shows, as text; None for content that is left out."""
     kind = content.get("content_type")
+    if not isinstance(kind, str):  # a damaged record: described as unknown content
+        kind = "unknown"
     if kind in SKIPPED_CONTENT:
         return None
     if kind in ("text", "multimodal_text"):

@@ -98,6 +98,7 @@ class ImportScreen(BaseScreen):
         self.project = project
         self.start = start or Path.home()
         self._initial_path = str(self.start) + os.sep
+        self._shown: tuple[Path, str | None] | None = None  # what the panel describes
         self._cancel: threading.Event | None = None
         self._importing: Worker[ImportReport | None] | None = None
 
@@ -146,12 +147,16 @@ class ImportScreen(BaseScreen):
 
     @on(Input.Submitted, "#import-path")
     def _preview_now(self) -> None:
-        self._preview()
+        self._preview(again=True)
 
-    def _preview(self) -> None:
+    def _preview(self, again: bool = False) -> None:
+        """Look at the path, unless it was just looked at (or imported) and not ``again``."""
         if self._importing is not None or not self.query_one("#import-path", Input).value:
             return
         path, format_name = self.path(), self.format_name()
+        if (path, format_name) == self._shown and not again:
+            return
+        self._shown = (path, format_name)
 
         def look() -> tuple[Path, ImportPreview | str]:
             try:
@@ -180,7 +185,7 @@ class ImportScreen(BaseScreen):
     def _picked(self, event: DirectoryTree.FileSelected | DirectoryTree.DirectorySelected) -> None:
         field = self.query_one("#import-path", Input)
         field.value = str(event.path) + (os.sep if event.path.is_dir() else "")
-        self._preview()
+        self._preview(again=True)
 
     def action_focus_tree(self) -> None:
         self.query_one("#import-tree", DirectoryTree).focus()
@@ -191,6 +196,7 @@ class ImportScreen(BaseScreen):
         if self._importing is not None:
             return
         path, format_name = self.path(), self.format_name()
+        self._shown = (path, format_name)  # the panel shows the import, then its report
         project = self.query_one("#import-project", Input).value.strip() or None
         cancel = self._cancel = threading.Event()
         bar = self.query_one("#import-progress", ProgressBar)
