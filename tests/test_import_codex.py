@@ -18,6 +18,7 @@ from orchestrator_tui.importers import codex
 from orchestrator_tui.importers.model import (
     KINDS,
     ROLES,
+    TITLE_LIMIT,
     TOOL_TEXT_LIMIT,
     End,
     Event,
@@ -297,7 +298,7 @@ def test_a_rollout_gives_each_message_once_in_order(tmp_path: Path) -> None:
     )
     one_line = "Please fix the cart totals they are off by one cent " + "really " * 40
     assert start.title == one_line[:119] + "…"  # one line, shortened
-    assert len(start.title) == codex.TITLE_LIMIT
+    assert len(start.title) == TITLE_LIMIT
     assert start.git_branch == "feature/cart"
     assert start.working_directory == "/home/ana/shop"
     assert start.model == "gpt-5-codex"

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestrator_tui.importers.model import (
+    PROGRESS_EVERY,
     TOOL_TEXT_LIMIT,
     End,
     Event,
@@ -36,14 +37,13 @@ from orchestrator_tui.importers.model import (
     Start,
     Turn,
     shorten,
+    title_line,
 )
 
 FORMAT = "aider"
 HISTORY_NAME = ".aider.chat.history.md"
 HEADER = "# aider chat started at "
 HEADER_TIME = "%Y-%m-%d %H:%M:%S"
-PROGRESS_EVERY = 256 * 1024
-TITLE_LIMIT = 120
 # Start waits for the title (the first user request); it holds back at most this much.
 HOLD_CHARS = 256 * 1024
 HOLD_EVENTS = 500
@@ -96,10 +96,6 @@ def _headless_id(head: bytes) -> str:
     return "start-" + hashlib.sha256(before).hexdigest()[:12]
 
 
-def _one_line(text: str) -> str:
-    return shorten(" ".join(text.split()), TITLE_LIMIT)
-
-
 class _Transcript:
     """One session of the file: numbers its turns, collects its edits and commits, and
     holds its first events back until the title is known (or too much waits)."""
@@ -125,7 +121,7 @@ class _Transcript:
         # A slash command (/add, /ex) says little about the session: the title is the first
         # real request.
         if role == USER and self.title is None and not content.startswith("/"):
-            self.title = _one_line(content)
+            self.title = title_line(content)
         yield from self._send(event, len(content))
 
     def tool_line(self, text: str) -> Iterator[Event]:

@@ -40,6 +40,7 @@ from typing import IO, Any
 import ijson  # type: ignore[import-untyped]
 
 from orchestrator_tui.importers.model import (
+    PROGRESS_EVERY,
     End,
     Event,
     Problems,
@@ -51,7 +52,6 @@ from orchestrator_tui.importers.model import (
 )
 
 FORMAT = "chatgpt"
-PROGRESS_EVERY = 256 * 1024
 BOM = b"\xef\xbb\xbf"
 
 # Content that is not conversation: ChatGPT's injected context and the model's reasoning.

@@ -60,6 +60,8 @@ from typing import IO, Any
 
 from orchestrator_tui.importers.model import (
     MAIN_THREAD,
+    PROGRESS_EVERY,
+    TITLE_LIMIT,
     TOOL_TEXT_LIMIT,
     End,
     Event,
@@ -74,8 +76,6 @@ from orchestrator_tui.importers.model import (
 )
 
 FORMAT = "claude-code"
-PROGRESS_EVERY = 256 * 1024
-TITLE_LIMIT = 120
 SIDECHAIN = "sidechain"  # the thread of a subagent record without an agentId
 PENDING_CALLS = 4096  # tool calls waiting for their result, at most (the oldest are forgotten)
 SUMMARIES_KEPT = 64  # the last "summary" records, for the title

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator_tui.importers.model import (
+    PROGRESS_EVERY,
     End,
     Event,
     FileChange,
@@ -57,11 +58,10 @@ from orchestrator_tui.importers.model import (
     Usage,
     parse_time,
     shorten,
+    title_line,
 )
 
 FORMAT = "codex"
-PROGRESS_EVERY = 256 * 1024
-TITLE_LIMIT = 120
 WINDOW = 64  # lines within which an event message and its response item are one message
 PENDING_CALLS = 4096  # calls waiting for their output, at most (the oldest are forgotten)
 # Start waits for the title (the first request); it holds back at most this much.
@@ -416,9 +416,9 @@ class _Reader:
 
     def _title(self, text: str) -> None:
         if self.title is None:
-            line = _one_line(text)
+            line = title_line(text)
             if line:
-                self.title = shorten(line, TITLE_LIMIT)
+                self.title = line
 
     def _send(self, events: Iterator[Event]) -> Iterator[Event]:
         for event in events:

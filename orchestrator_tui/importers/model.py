@@ -21,6 +21,8 @@ CHANGES = ("created", "modified", "deleted")
 MAIN_THREAD = ""  # Turn.thread of the main conversation; sidechains name theirs
 
 TOOL_TEXT_LIMIT = 400  # tool calls and results are kept short: this many characters
+TITLE_LIMIT = 120  # a transcript's title: one line of at most this many characters
+PROGRESS_EVERY = 256 * 1024  # bytes read between two calls of a parser's ``progress``
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,11 @@ def shorten(text: str, limit: int = TOOL_TEXT_LIMIT) -> str:
     """``text`` on at most ``limit`` characters, cut at the end with an ellipsis."""
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def title_line(text: str) -> str:
+    """``text`` on one line, shortened to a title."""
+    return shorten(" ".join(text.split()), TITLE_LIMIT)
 
 
 def parse_time(value: object) -> datetime | None:

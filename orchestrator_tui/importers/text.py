@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from orchestrator_tui.importers.model import (
+    PROGRESS_EVERY,
     End,
     Event,
     Problems,
@@ -36,13 +37,11 @@ from orchestrator_tui.importers.model import (
     Start,
     Turn,
     parse_time,
-    shorten,
+    title_line,
 )
 
 FORMAT = "text"
 HASH_BYTES = 64 * 1024
-PROGRESS_EVERY = 256 * 1024
-TITLE_LIMIT = 120
 # Start waits for the title (the first user turn); it holds back at most this much.
 HOLD_CHARS = 256 * 1024
 HOLD_EVENTS = 200
@@ -163,7 +162,7 @@ class _Output:
         event = Turn(role, content, source_id=f"t{self.turns}")
         self.turns += 1
         if role == "user" and self.title is None:
-            self.title = shorten(" ".join(content.split()), TITLE_LIMIT)
+            self.title = title_line(content)
         if self.held is None:
             yield event
             return
