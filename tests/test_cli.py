@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator_tui import __version__, cli
+from orchestrator_tui import __version__
+from orchestrator_tui.cli import common as cli_common
 from orchestrator_tui.cli import main
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.migrate import HEAD_REVISION
@@ -39,7 +40,7 @@ class Run:
 @pytest.fixture(autouse=True)
 def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never send OSC 52 to the terminal running the tests."""
-    monkeypatch.setattr(cli, "_osc52_writer", lambda: None)
+    monkeypatch.setattr(cli_common, "_osc52_writer", lambda: None)
 
 
 @pytest.fixture
@@ -570,7 +571,7 @@ def test_handoff_copy_sends_osc52_when_a_terminal_is_there(
     run: Callable[..., Run], loop_db: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[str] = []
-    monkeypatch.setattr(cli, "_osc52_writer", lambda: sent.append)
+    monkeypatch.setattr(cli_common, "_osc52_writer", lambda: sent.append)
     result = run("handoff", str(loop_db["session_id"]), "--copy", "--json")
     assert result.code == 0
     assert sent == [result.json()["handoff"]]
