@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.importers import codex
 from orchestrator_tui.importers.model import (
+    HOLD_EVENTS,
     KINDS,
     ROLES,
     TITLE_LIMIT,
@@ -431,14 +432,14 @@ def test_event_messages_alone_are_kept_and_far_apart_copies_are_not_merged(
 def test_a_session_without_a_request_still_starts(tmp_path: Path) -> None:
     """Start waits for the title, but not forever: it goes out with an empty title."""
     records: list[Record | str] = [meta(0)]
-    for index in range(codex.HOLD_EVENTS + 10):
+    for index in range(HOLD_EVENTS + 10):
         records.append(call(1, f"c{index}", "exec_command", {"cmd": "ls"}))
     records.append(item(2, "user", "at last a request"))
     events = _parse(_write(tmp_path / "r.jsonl", records))
     start, turns, _, end = _split(events)
     assert start.title == ""
     assert end.title == "at last a request"
-    assert len(turns) == codex.HOLD_EVENTS + 11
+    assert len(turns) == HOLD_EVENTS + 11
 
 
 def test_without_session_meta_the_file_name_and_first_time(tmp_path: Path) -> None:

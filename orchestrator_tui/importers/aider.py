@@ -35,6 +35,7 @@ from orchestrator_tui.importers.model import (
     Problems,
     Progress,
     Start,
+    TitleGate,
     Turn,
     shorten,
     title_line,
@@ -44,9 +45,6 @@ FORMAT = "aider"
 HISTORY_NAME = ".aider.chat.history.md"
 HEADER = "# aider chat started at "
 HEADER_TIME = "%Y-%m-%d %H:%M:%S"
-# Start waits for the title (the first user request); it holds back at most this much.
-HOLD_CHARS = 256 * 1024
-HOLD_EVENTS = 500
 # A tool group keeps this much text before shortening (the rest is dropped as it streams).
 TOOL_KEEP = 4 * TOOL_TEXT_LIMIT
 HEADLESS_HASH_BYTES = 64 * 1024
@@ -112,8 +110,7 @@ class _Transcript:
         self.model: str | None = None
         self.edited: set[str] = set()
         self.commits: dict[str, str] = {}  # hash -> note, in commit order
-        self.held: list[Event] | None = []  # None once Start went out
-        self.held_chars = 0
+        self.gate = TitleGate(self._start)
 
     def turn(self, role: str, content: str, kind: str = "text") -> Iterator[Event]:
         event = Turn(role, content, source_id=f"{self.source_id}:{self.turns}", kind=kind)
@@ -122,7 +119,7 @@ class _Transcript:
         # real request.
         if role == USER and self.title is None and not content.startswith("/"):
             self.title = title_line(content)
-        yield from self._send(event, len(content))
+        yield from self._send(event)
 
     def tool_line(self, text: str) -> Iterator[Event]:
         """Notes what one line of aider's output says: an edit, a commit, an undo, the model."""
@@ -130,7 +127,7 @@ class _Transcript:
             path = text.removeprefix(_APPLIED).strip()
             if path and path not in self.edited:
                 self.edited.add(path)
-                yield from self._send(FileChange(path, "modified"), 0)
+                yield from self._send(FileChange(path, "modified"))
         elif commit := _COMMIT.fullmatch(text):
             self.commits[commit[1]] = f"commit {commit[1]} {commit[2].strip()}"
         elif undone := _UNDONE.match(text):
@@ -141,23 +138,14 @@ class _Transcript:
     def end(self) -> Iterator[Event]:
         if self.headless and self.turns == 0:
             return
-        yield from self._release()
+        yield from self.gate.open()
         yield End(title=self.title, notes=list(self.commits.values()))
 
-    def _send(self, event: Event, size: int) -> Iterator[Event]:
-        if self.held is None:
-            yield event
-            return
-        self.held.append(event)
-        self.held_chars += size
-        if self.title is not None or self.held_chars > HOLD_CHARS or len(self.held) > HOLD_EVENTS:
-            yield from self._release()
+    def _send(self, event: Event) -> Iterator[Event]:
+        yield from self.gate.send(event, titled=self.title is not None)
 
-    def _release(self) -> Iterator[Event]:
-        if self.held is None:
-            return
-        held, self.held = self.held, None
-        yield Start(
+    def _start(self) -> Start:
+        return Start(
             source_format=FORMAT,
             source_id=self.source_id,
             title=self.title or "",
@@ -165,7 +153,6 @@ class _Transcript:
             working_directory=self.folder,
             model=self.model,
         )
-        yield from held
 
 
 class _Reader:

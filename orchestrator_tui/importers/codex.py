@@ -54,6 +54,7 @@ from orchestrator_tui.importers.model import (
     Problems,
     Progress,
     Start,
+    TitleGate,
     Turn,
     Usage,
     parse_time,
@@ -64,9 +65,6 @@ from orchestrator_tui.importers.model import (
 FORMAT = "codex"
 WINDOW = 64  # lines within which an event message and its response item are one message
 PENDING_CALLS = 4096  # calls waiting for their output, at most (the oldest are forgotten)
-# Start waits for the title (the first request); it holds back at most this much.
-HOLD_CHARS = 256 * 1024
-HOLD_EVENTS = 500
 
 TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
 SNIFF_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg"})
@@ -231,8 +229,7 @@ class _Reader:
         self.calls: OrderedDict[str, _Call] = OrderedDict()
         self.call_ids: set[str] = set()
         self.order = _Order()
-        self.held: list[Event] | None = []  # None once Start went out
-        self.held_chars = 0
+        self.gate = TitleGate(self._start)
 
     # --- records ---------------------------------------------------------------------------
 
@@ -283,7 +280,7 @@ class _Reader:
         if not self.codex:
             return
         yield from self._send(self.order.finish())
-        yield from self._release()
+        yield from self.gate.open()
         yield End(title=self.title, ended_at=self.last_time, usage=self.usage)
 
     def _meta(self, payload: Record, time: datetime | None) -> None:
@@ -422,23 +419,10 @@ class _Reader:
 
     def _send(self, events: Iterator[Event]) -> Iterator[Event]:
         for event in events:
-            if self.held is None:
-                yield event
-                continue
-            self.held.append(event)
-            self.held_chars += len(event.content) if isinstance(event, Turn) else 0
-            if (
-                self.title is not None
-                or self.held_chars > HOLD_CHARS
-                or len(self.held) > HOLD_EVENTS
-            ):
-                yield from self._release()
+            yield from self.gate.send(event, titled=self.title is not None)
 
-    def _release(self) -> Iterator[Event]:
-        if self.held is None:
-            return
-        held, self.held = self.held, None
-        yield Start(
+    def _start(self) -> Start:
+        return Start(
             source_format=FORMAT,
             source_id=self.session_id or self.path.stem,
             title=self.title or "",
@@ -447,7 +431,6 @@ class _Reader:
             git_branch=self.branch,
             model=self.model,
         )
-        yield from held
 
 
 def _count(value: object) -> int:

@@ -23,6 +23,9 @@ MAIN_THREAD = ""  # Turn.thread of the main conversation; sidechains name theirs
 TOOL_TEXT_LIMIT = 400  # tool calls and results are kept short: this many characters
 TITLE_LIMIT = 120  # a transcript's title: one line of at most this many characters
 PROGRESS_EVERY = 256 * 1024  # bytes read between two calls of a parser's ``progress``
+# A transcript's first events wait for its title (Start carries it) up to these limits.
+HOLD_CHARS = 256 * 1024
+HOLD_EVENTS = 500
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,36 @@ class End:
 
 
 Event = Start | Turn | FileChange | End
+
+
+class TitleGate:
+    """Holds a transcript's first events back until its title is known, because Start (which
+    carries the title) must go out first; lets them go early when too much text waits.
+
+    ``make_start`` builds Start from what the importer knows when the gate opens.
+    """
+
+    def __init__(self, make_start: Callable[[], Start]) -> None:
+        self._make_start = make_start
+        self._held: list[Event] | None = []  # None once Start went out
+        self._held_chars = 0
+
+    def send(self, event: Event, *, titled: bool) -> Iterator[Event]:
+        if self._held is None:
+            yield event
+            return
+        self._held.append(event)
+        self._held_chars += len(event.content) if isinstance(event, Turn) else 0
+        if titled or self._held_chars > HOLD_CHARS or len(self._held) > HOLD_EVENTS:
+            yield from self.open()
+
+    def open(self) -> Iterator[Event]:
+        """Start, then everything held back; nothing when the gate is already open."""
+        if self._held is None:
+            return
+        held, self._held = self._held, None
+        yield self._make_start()
+        yield from held
 
 
 @dataclass(frozen=True)

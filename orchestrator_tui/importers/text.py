@@ -35,6 +35,7 @@ from orchestrator_tui.importers.model import (
     Problems,
     Progress,
     Start,
+    TitleGate,
     Turn,
     parse_time,
     title_line,
@@ -42,9 +43,6 @@ from orchestrator_tui.importers.model import (
 
 FORMAT = "text"
 HASH_BYTES = 64 * 1024
-# Start waits for the title (the first user turn); it holds back at most this much.
-HOLD_CHARS = 256 * 1024
-HOLD_EVENTS = 200
 NO_SPEAKER = "no speaker prefixes found: imported as one turn"
 
 USER_NAMES = ("user", "human", "me", "you", "q")
@@ -153,8 +151,7 @@ class _Output:
         self.started_at = started_at
         self.turns = 0
         self.title: str | None = None
-        self.held: list[Event] | None = []
-        self.held_chars = 0
+        self.gate = TitleGate(self._start)
 
     def turn(self, role: str, content: str) -> Iterator[Event]:
         if not content:
@@ -163,30 +160,20 @@ class _Output:
         self.turns += 1
         if role == "user" and self.title is None:
             self.title = title_line(content)
-        if self.held is None:
-            yield event
-            return
-        self.held.append(event)
-        self.held_chars += len(content)
-        if self.title is not None or self.held_chars > HOLD_CHARS or len(self.held) > HOLD_EVENTS:
-            yield from self._release()
+        yield from self.gate.send(event, titled=self.title is not None)
 
     def end(self) -> Iterator[Event]:
         if self.turns:
-            yield from self._release()
+            yield from self.gate.open()
             yield End(title=self.title)
 
-    def _release(self) -> Iterator[Event]:
-        if self.held is None:
-            return
-        held, self.held = self.held, None
-        yield Start(
+    def _start(self) -> Start:
+        return Start(
             source_format=FORMAT,
             source_id=self.source_id,
             title=self.title or self.name,
             started_at=self.started_at,
         )
-        yield from held
 
 
 def _events(
