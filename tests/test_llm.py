@@ -39,6 +39,7 @@ from orchestrator_tui.llm import (
     system_prompt,
 )
 from orchestrator_tui.llm.sse import SSEDecoder, SSEEvent
+from tests.handoff_helpers import context
 from tests.llm_server import (
     DONE,
     USAGE,
@@ -533,32 +534,26 @@ def test_sse_decoder_follows_the_event_stream_rules() -> None:
 
 
 def make_context(**overrides: Any) -> HandoffContext:
-    base = HandoffContext(
-        project_name="Shop",
-        session_number=4,
-        session_type="development",
-        status="completed",
-        account_name="main",
-        account_credits_remaining=70,
-        account_credit_limit=100,
-        credits_used=30,
-        objectives="Ship checkout\nFix the cart",
-        accomplishments="Wrote checkout.py",
-        blockers="Payment sandbox is down",
-        next_steps="Test refunds",
-        started_at=datetime(2025, 3, 1, 9, 0),
-        ended_at=datetime(2025, 3, 1, 11, 30),
-        previous_handoff=(
+    """A session with blockers, a previous handoff and a short conversation."""
+    base: dict[str, Any] = {
+        "session_number": 4,
+        "objectives": "Ship checkout\nFix the cart",
+        "accomplishments": "Wrote checkout.py",
+        "blockers": "Payment sandbox is down",
+        "next_steps": "Test refunds",
+        "started_at": datetime(2025, 3, 1, 9, 0),
+        "ended_at": datetime(2025, 3, 1, 11, 30),
+        "previous_handoff": (
             "# Handoff\n\n## Open blockers\n- Old VPN issue\n\n## Next steps\n- Old step\n"
         ),
-        previous_session_number=3,
-        turns=[
+        "previous_session_number": 3,
+        "turns": [
             ("user", "Please fix cart.py"),
             ("assistant", "ValueError: bad total in cart.py\nTODO: handle coupons"),
         ],
-        total_turns=2,
-    )
-    return base if not overrides else HandoffContext(**(base.__dict__ | overrides))
+        "total_turns": 2,
+    }
+    return context(**(base | overrides))
 
 
 def total_chars(messages: list[dict[str, str]]) -> int:

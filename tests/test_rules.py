@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from orchestrator_tui.handoff.rules import (
     split_items,
 )
 from orchestrator_tui.services import handoffs, projects, sessions
+from tests.handoff_helpers import context, headings, section
 
 SECTIONS = [
     "Summary",
@@ -28,43 +27,6 @@ SECTIONS = [
     "Recent requests",
     "Budget",
 ]
-
-
-def context(**overrides: Any) -> HandoffContext:
-    base = HandoffContext(
-        project_name="Shop",
-        session_number=2,
-        session_type="development",
-        status="completed",
-        account_name="main",
-        account_credits_remaining=70,
-        account_credit_limit=100,
-        credits_used=30,
-        objectives="ship the checkout",
-        accomplishments="built the cart",
-        blockers="",
-        next_steps="",
-        started_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-        ended_at=datetime(2026, 1, 5, 11, 0, tzinfo=UTC),
-    )
-    return replace(base, **overrides)
-
-
-def headings(markdown: str) -> list[str]:
-    return [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
-
-
-def section(markdown: str, title: str) -> list[str]:
-    """The non-blank lines under ``## title``, bullets without their ``- ``."""
-    lines = markdown.splitlines()
-    start = lines.index(f"## {title}") + 1
-    found: list[str] = []
-    for line in lines[start:]:
-        if line.startswith("## "):
-            break
-        if line.strip():
-            found.append(line.removeprefix("- "))
-    return found
 
 
 def test_every_section_is_present_in_order() -> None:

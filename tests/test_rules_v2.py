@@ -4,8 +4,6 @@ database, carry-over, determinism, and random input."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +15,6 @@ from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import ConversationTurn, ProjectFile, WorkSession
 from orchestrator_tui.handoff import extract as extract_module
 from orchestrator_tui.handoff.budget import MIN_BUDGET
-from orchestrator_tui.handoff.context import HandoffContext
 from orchestrator_tui.handoff.extract import ChangedFile, ConversationFacts, Extractor, extract
 from orchestrator_tui.handoff.extract import TurnRecord as T
 from orchestrator_tui.handoff.rules import (
@@ -30,45 +27,9 @@ from orchestrator_tui.handoff.rules import (
 )
 from orchestrator_tui.repositories import turns as turn_repo
 from orchestrator_tui.services import handoffs, projects, sessions
+from tests.handoff_helpers import context, headings, section
 
 WD = "/home/ana/shop"
-
-
-def context(**overrides: Any) -> HandoffContext:
-    base = HandoffContext(
-        project_name="Shop",
-        session_number=2,
-        session_type="development",
-        status="completed",
-        account_name="main",
-        account_credits_remaining=70,
-        account_credit_limit=100,
-        credits_used=30,
-        objectives="ship the checkout",
-        accomplishments="built the cart",
-        blockers="",
-        next_steps="",
-        started_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-        ended_at=datetime(2026, 1, 5, 11, 0, tzinfo=UTC),
-    )
-    return replace(base, **overrides)
-
-
-def section(markdown: str, title: str) -> list[str]:
-    lines = markdown.splitlines()
-    if f"## {title}" not in lines:
-        return []
-    found: list[str] = []
-    for line in lines[lines.index(f"## {title}") + 1 :]:
-        if line.startswith("## "):
-            break
-        if line.strip():
-            found.append(line.removeprefix("- "))
-    return found
-
-
-def headings(markdown: str) -> list[str]:
-    return [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
 
 
 def call(tool: str, key: str, thread: str = "") -> T:
