@@ -315,6 +315,13 @@ def test_odd_input_never_raises(overrides: dict[str, Any]) -> None:
     assert minimal.startswith("# Handoff:")
 
 
+def test_the_minimal_handoff_is_redacted_too() -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    minimal = render_minimal_handoff(context(accomplishments=f"set GITHUB_TOKEN to {token}"))
+    assert token not in minimal
+    assert "[REDACTED:" in minimal
+
+
 def test_markup_is_kept_as_text() -> None:
     markdown = render_rules_handoff(context(**ODD_CONTEXTS["markup"]))
     assert section(markdown, "Done") == ["[bold]done[/bold]", "[red]x[/]"]

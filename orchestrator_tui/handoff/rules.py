@@ -577,8 +577,9 @@ def _unique_items(items: list[Item]) -> list[Item]:
 
 
 def render_minimal_handoff(ctx: HandoffContext) -> str:
-    """The last resort when the full generator fails: the form fields, nothing derived."""
-    return (
+    """The last resort when the full generator fails: the form fields, nothing derived
+    (redacted like everything the rules engine writes)."""
+    return redact(
         f"# Handoff: {ctx.project_name} · session #{ctx.session_number}\n\n"
         f"## Done\n{ctx.accomplishments or '_nothing recorded_'}\n\n"
         f"## Open blockers\n{ctx.blockers or '_none_'}\n\n"

@@ -23,7 +23,8 @@ from orchestrator_tui.validation import MAX_TEXT
 
 log = logging.getLogger(__name__)
 
-# How many of the latest turns the generator reads; older ones are already in earlier handoffs.
+# The latest turns kept as text for generators that quote them (the LLM prompt); the extractor
+# still reads the whole conversation (see build_context).
 CONTEXT_TURNS = 2000
 # Offline generators by name; the LLM providers are in orchestrator_tui.llm.
 PROVIDERS: dict[str, Callable[[HandoffContext], str]] = {"rules": render_rules_handoff}
@@ -50,7 +51,6 @@ def build_context(
     extractor page by page (columns only): every turn of a session of up to ``SCAN_TURNS``,
     else its first ``SCAN_HEAD`` and its latest others. ``turns`` keeps the latest
     ``CONTEXT_TURNS`` of them for generators that want the text itself."""
-    # Imported here: this function is the only part of the module this change may touch.
     from sqlmodel import col, select
 
     from orchestrator_tui.db.models import ProjectFile
