@@ -12,6 +12,7 @@ from typing import Any
 
 from orchestrator_tui.config import APP_NAME
 from orchestrator_tui.errors import ValidationError
+from orchestrator_tui.handoff.budget import DEFAULT_BUDGET, MIN_BUDGET
 
 CONFIG_DIR_ENV = "ORCHESTRATOR_TUI_CONFIG_DIR"
 CONFIG_FILENAME = "config.toml"
@@ -24,7 +25,7 @@ class HandoffSettings:
     provider: str = "rules"  # rules, huggingface or openai
     model: str = ""  # empty: the provider's default
     base_url: str = ""  # empty: the provider's default
-    budget_chars: int = 6000  # the handoff's size budget
+    budget_chars: int = DEFAULT_BUDGET  # the handoff's size budget, in characters
     compress: str = "low"  # low, medium, high
     input_budget: int = 24_000  # characters of context sent to an LLM
 
@@ -35,8 +36,8 @@ class HandoffSettings:
             errors["provider"] = f"use one of {', '.join(PROVIDERS)}"
         if self.compress not in COMPRESS_LEVELS:
             errors["compress"] = f"use one of {', '.join(COMPRESS_LEVELS)}"
-        if not 500 <= self.budget_chars <= 100_000:
-            errors["budget_chars"] = "between 500 and 100,000 characters"
+        if not MIN_BUDGET <= self.budget_chars <= 100_000:
+            errors["budget_chars"] = f"between {MIN_BUDGET:,} and 100,000 characters"
         if not 4_000 <= self.input_budget <= 2_000_000:
             errors["input_budget"] = "between 4,000 and 2,000,000 characters"
         if self.base_url and not self.base_url.startswith(("http://", "https://")):

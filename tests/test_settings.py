@@ -51,3 +51,15 @@ def test_a_broken_file_is_reported_not_replaced() -> None:
         load_settings()
     path.write_text('[handoff]\nprovider = "huggingface"\nfuture_option = 1\n', encoding="utf-8")
     assert load_settings().provider == "huggingface"
+
+
+def test_the_settings_offer_exactly_the_engines_levels_and_budget_floor() -> None:
+    # settings.py keeps its own copy so that loading it stays cheap; they must agree.
+    from orchestrator_tui.handoff import rules
+    from orchestrator_tui.handoff.budget import MIN_BUDGET
+    from orchestrator_tui.settings import COMPRESS_LEVELS
+
+    assert COMPRESS_LEVELS == rules.COMPRESS_LEVELS
+    HandoffSettings(budget_chars=MIN_BUDGET).checked()
+    with pytest.raises(ValidationError):
+        HandoffSettings(budget_chars=MIN_BUDGET - 1).checked()
