@@ -48,7 +48,6 @@ from orchestrator_tui.repositories import projects as project_repo
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3650
-WINDOWS = (7, 30, 90, 365)  # the TUI's choices
 DAILY_UP_TO = 31  # windows up to this many days are charted per day, longer ones per week
 
 # The original's bands for the average credits per completed session, both ends included
@@ -105,8 +104,9 @@ def knowledge(sessions: float) -> float:
 
 
 def model_output(sessions: float) -> float:
-    """Output(N) = 90 * E(N) * K(N): 63 at N = 0, rising with every session."""
-    return MODEL_BASE_OUTPUT * efficiency(sessions) * knowledge(sessions)
+    """Output(N) = 90 * E(N) * K(N): 63 at N = 0, rising with every session. Rounded to 9
+    decimals, so that float noise (90 * 0.7 is 62.99999999999999) does not move a target."""
+    return round(MODEL_BASE_OUTPUT * efficiency(sessions) * knowledge(sessions), 9)
 
 
 def sessions_to_reach(target: float) -> int | None:
@@ -391,7 +391,7 @@ def _forecast(session: Session, scope: StatsScope, burn_rate: float, now: dateti
     return PoolForecast(
         pool_credits=credits,
         pool_accounts=accounts,
-        burn_rate=burn_rate,
+        burn_rate=round(burn_rate, 2),
         days_left=None if days_left is None else round(days_left, 1),
         runs_out_at=runs_out_at,
         next_reset_at=reset_at,
@@ -434,7 +434,7 @@ def credit_stats(
             )
         ).one()
         total = _period(daily, first, last)
-        burn_rate = round(total.credits / days, 2)
+        burn_rate = total.credits / days
         forecast = _forecast(session, scope, burn_rate, moment)
     if days <= DAILY_UP_TO:
         bucket = "day"
@@ -460,7 +460,7 @@ def credit_stats(
         rating=rate(total.average_credits),
         credits_over_time=over_time,
         sessions_per_week=_weeks(daily, first, last),
-        burn_rate=burn_rate,
+        burn_rate=round(burn_rate, 2),
         accomplishments=accomplishments,
         credits_per_accomplishment=_ratio(total.credits, accomplishments),
         forecast=forecast,
