@@ -10,15 +10,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, literal
 from sqlmodel import select
 
 from orchestrator_tui.cli import main
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import Account, Project, WorkSession
 from orchestrator_tui.errors import NotFoundError, ValidationError
+from orchestrator_tui.handoff.rules import split_items
 from orchestrator_tui.records import CreditStats, RatingBand
 from orchestrator_tui.services import analytics
+from orchestrator_tui.services.demo import SESSIONS
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -99,7 +103,7 @@ def seed(db: Database) -> Seed:
         hours(1),
         80,
         account=main,
-        accomplishments="Cart page\nCheckout; tests\n- docs\n\nnone",
+        accomplishments="Cart page\nCheckout; tests\n- docs\n\n  \n",
     )
     _add(db, alpha, days(3), 100, account=main, accomplishments="One thing")
     _add(db, alpha, days(10), 90, account=week)
@@ -131,7 +135,7 @@ def test_everything_over_30_days(seed: Seed) -> None:
     assert (result.min_credits, result.max_credits) == (60, 100)
     assert result.rating.band is RatingBand.GOOD
     assert result.burn_rate == 13.33  # 400 credits / 30 days
-    assert result.accomplishments == 8  # 4 + 1 + 0 + 2 + 1 ("none" and blank lines are none)
+    assert result.accomplishments == 8  # 4 + 1 + 0 + 2 + 1 (blank lines are no accomplishment)
     assert result.credits_per_accomplishment == 50.0
 
 
@@ -457,3 +461,58 @@ def test_empty_stats_text(db_url: str, capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0
     assert "No session started in this window" in out
     assert "no completed session in this window" in out
+
+
+# --- accomplishments counted by the database -----------------------------------------------
+
+ITEM_TEXTS = [
+    ("", 0),
+    ("   ", 0),
+    ("One thing", 1),
+    ("Cart page\nCheckout; tests\n- docs\n\n  \n", 4),
+    ("a\r\nb\r\n\r\n", 2),
+    ("\n\n  first  \n\t\n second\n", 2),
+    ("x; y; z", 3),
+    ("Shipped it;", 1),
+    ("Fixed it;\nTested it", 2),
+    ("a;b", 1),
+    ("1. numbered\n2) also\n[x] box", 3),
+    ("Café ünïcode — ok\n中文", 2),
+    ("none\n-", 2),  # split_items leaves these out; here they count
+    ("same\nsame", 2),  # and repeats count
+]
+
+
+def _sql_counts(db: Database, texts: list[str]) -> list[int]:
+    with db.unit() as session:
+        return [
+            int(session.exec(select(analytics.accomplishment_items(literal(text)))).one())
+            for text in texts
+        ]
+
+
+def test_accomplishments_are_counted_by_the_database(db: Database) -> None:
+    texts = [text for text, _ in ITEM_TEXTS]
+    assert _sql_counts(db, texts) == [count for _, count in ITEM_TEXTS]
+    same_as_form = [text for text, _ in ITEM_TEXTS[:-2]]
+    assert _sql_counts(db, same_as_form) == [len(split_items(text)) for text in same_as_form]
+
+
+def test_demo_accomplishments_count_as_the_form_splits_them(db: Database) -> None:
+    texts = [spec.accomplishments for spec in SESSIONS if spec.credits is not None]
+    assert _sql_counts(db, texts) == [len(split_items(text)) for text in texts]
+
+
+WORDS = st.text(alphabet="abc XYZ./é-", min_size=1, max_size=12)  # no ";": repeats
+BLANKS = st.sampled_from(["", "  ", "\t", " \r"])
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=st.lists(st.one_of(WORDS.map(lambda w: (w, True)), BLANKS.map(lambda w: (w, False)))))
+def test_item_count_matches_split_items(db: Database, lines: list[tuple[str, bool]]) -> None:
+    """Lines of words (made unique: split_items drops repeats) and blank lines, in any order:
+    the database counts what split_items finds."""
+    text = "\n".join(f"{line} {i}" if word else line for i, (line, word) in enumerate(lines))
+    assert _sql_counts(db, [text]) == [len(split_items(text))]

@@ -5,30 +5,27 @@ up to now. A session belongs to the window when it *started* in it (as in the or
 Credit figures count completed sessions with credits recorded; ``sessions`` counts every
 session that started, whatever its status.
 
-Everything is computed by the database: one grouped query returns at most one row per day of
-the window, from which the totals, the daily or weekly periods and the weeks are folded. The
-only per-session work done here is counting accomplishments: the accomplishments text of the
-window's completed sessions is streamed (one column, in chunks, nothing kept) through the
-same item splitter the handoff uses, so that "an accomplishment" means the same everywhere.
+Everything is computed by the database, accomplishments included: one grouped query returns
+at most one row per day of the window, from which the totals, the daily or weekly periods and
+the weeks are folded; no session is read into Python.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import ColumnElement, and_, case, func, literal
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import Account, Project, WorkSession, utcnow
 from orchestrator_tui.errors import ValidationError
-from orchestrator_tui.handoff.rules import split_items
 from orchestrator_tui.records import (
     AccountStatus,
     CreditRating,
@@ -86,7 +83,6 @@ MODEL_STEPS = (0, 10, 50, 100)  # the points shown: N now, and so many sessions 
 CURVE_POINTS = 60
 
 FORECAST_MAX_DAYS = 36_500  # beyond a century the date means nothing (and overflows)
-ACCOMPLISHMENT_CHUNK = 1000
 SCOPE_LIST_LIMIT = 2000
 
 
@@ -212,6 +208,7 @@ class _Day:
     sessions: int = 0
     completed: int = 0
     credits: int = 0
+    accomplishments: int = 0
 
 
 def _completed() -> ColumnElement[bool]:
@@ -252,11 +249,29 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def accomplishment_items(accomplishments: ColumnElement[str] | Mapped[str]) -> ColumnElement[int]:
+    """How many accomplishments a session lists, computed by the database: the parts of the
+    text that are not blank once it is split at line breaks and at "; " (as the session form
+    separates items). Unlike ``handoff.rules.split_items``, a part that only says "none" or
+    "-" counts, and so does an item repeated within one session.
+
+    Spaces, tabs and carriage returns are dropped first (they never make a part non-blank).
+    The text is then written with each part between the control characters 2 and 1, so that
+    a blank part reads "2 1"; those are removed, and what is left holds one 2 per part.
+    """
+    text: ColumnElement[str] = func.replace(accomplishments, "; ", "\n")
+    for blank in (" ", "\t", "\r"):
+        text = func.replace(text, blank, "")
+    parts = literal("\x02").concat(func.replace(text, "\n", "\x01\x02")).concat("\x01")
+    filled = func.replace(parts, "\x02\x01", "")
+    return func.length(filled) - func.length(func.replace(filled, "\x02", ""))
+
+
 def _daily(
     session: Session, conditions: list[ColumnElement[bool]]
 ) -> tuple[dict[date, _Day], int | None, int | None]:
-    """Per UTC day of the window: sessions, completed ones and their credits; and the
-    smallest and largest credits of a completed session."""
+    """Per UTC day of the window: sessions, completed ones, their credits and their
+    accomplishments; and the smallest and largest credits of a completed session."""
     done = _completed()
     day = func.date(WorkSession.started_at)
     query = (
@@ -267,6 +282,7 @@ def _daily(
             func.sum(case((done, WorkSession.credits_used), else_=0)),
             func.min(case((done, WorkSession.credits_used), else_=None)),
             func.max(case((done, WorkSession.credits_used), else_=None)),
+            func.sum(case((done, accomplishment_items(col(WorkSession.accomplishments))), else_=0)),
         )
         .where(*conditions)
         .group_by(day)
@@ -274,8 +290,10 @@ def _daily(
     days: dict[date, _Day] = {}
     lowest: int | None = None
     highest: int | None = None
-    for when, started, completed, credits, low, high in session.connection().execute(query):
-        days[_as_date(when)] = _Day(int(started), int(completed or 0), int(credits or 0))
+    for when, started, completed, credits, low, high, items in session.connection().execute(query):
+        days[_as_date(when)] = _Day(
+            int(started), int(completed or 0), int(credits or 0), int(items or 0)
+        )
         if low is not None:
             lowest = int(low) if lowest is None else min(lowest, int(low))
         if high is not None:
@@ -314,14 +332,6 @@ def _weeks(days: dict[date, _Day], first: date, last: date) -> list[StatsPeriod]
         periods.append(_period(days, start, end))
         end = start - timedelta(days=1)
     return periods[::-1]
-
-
-def _accomplishments(session: Session, conditions: list[ColumnElement[bool]]) -> int:
-    query = select(WorkSession.accomplishments).where(
-        *conditions, _completed(), col(WorkSession.accomplishments) != ""
-    )
-    rows: Iterable[str] = session.exec(query.execution_options(yield_per=ACCOMPLISHMENT_CHUNK))
-    return sum(len(split_items(text)) for text in rows)
 
 
 def _forecast(session: Session, scope: StatsScope, burn_rate: float, now: datetime) -> PoolForecast:
@@ -427,23 +437,23 @@ def credit_stats(
             col(WorkSession.started_at) <= moment,
         ]
         daily, lowest, highest = _daily(session, in_window)
-        accomplishments = _accomplishments(session, in_window)
         completed_ever = session.exec(
             select(func.count()).where(
                 *conditions, _completed(), col(WorkSession.started_at) <= moment
             )
         ).one()
         total = _period(daily, first, last)
+        accomplishments = sum(day.accomplishments for day in daily.values())
         burn_rate = total.credits / days
         forecast = _forecast(session, scope, burn_rate, moment)
+    weeks = _weeks(daily, first, last)
     if days <= DAILY_UP_TO:
         bucket = "day"
         over_time = [
-            _period(daily, first + timedelta(d), first + timedelta(d)) for d in range(days)
+            _period(daily, first + timedelta(n), first + timedelta(n)) for n in range(days)
         ]
     else:
-        bucket = "week"
-        over_time = _weeks(daily, first, last)
+        bucket, over_time = "week", weeks
     return CreditStats(
         scope=scope,
         days=days,
@@ -459,7 +469,7 @@ def credit_stats(
         max_credits=highest,
         rating=rate(total.average_credits),
         credits_over_time=over_time,
-        sessions_per_week=_weeks(daily, first, last),
+        sessions_per_week=weeks,
         burn_rate=round(burn_rate, 2),
         accomplishments=accomplishments,
         credits_per_accomplishment=_ratio(total.credits, accomplishments),
