@@ -74,10 +74,13 @@ def run(sizes: list[int], runs: int) -> dict[str, Any]:
 def render(results: dict[str, Any]) -> str:
     sizes = list(results["sizes"])
     header = " | ".join(f"{int(size):,} sessions" for size in sizes)
+    host = results["machine"]
+    load = host["load_average"][0] if host["load_average"] else "?"
     lines = [
-        f"Measured {results['machine']['date']} by `benchmarks/analytics_speed.py` "
-        f"(generated data, a SQLite file; median of {results['runs']} runs after a warm-up, "
-        "with the sessions that started in the window).",
+        f"Measured {host['date']} by `benchmarks/analytics_speed.py` on {host['cpu_count']} "
+        f"CPUs (load average {load} when it started), SQLite {host['sqlite']}: generated "
+        f"data, median of {results['runs']} runs after a warm-up; in brackets the sessions "
+        "that started in the window.",
         "",
         f"| `stats` for | {header} |",
         "|---|" + "---|" * len(sizes),
