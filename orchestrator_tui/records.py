@@ -7,7 +7,7 @@ before the database layer has loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
@@ -211,3 +211,130 @@ class DashboardTotals:
     credits_remaining: int
     handoffs: int
     recent: list[SessionRow] = field(default_factory=list)
+
+
+# --- Credit analytics (services/analytics.py) ----------------------------------------------
+
+
+class RatingBand(StrEnum):
+    """The original tool's rating of the average credits per completed session."""
+
+    OPTIMAL = "optimal"
+    GOOD = "good"
+    NEEDS_IMPROVEMENT = "needs_improvement"
+
+
+@dataclass(frozen=True)
+class NamedRef:
+    """A project or an account by id and name (the analytics scope picker lists them)."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class StatsScopes:
+    """What the analytics can be narrowed to, sorted by name."""
+
+    projects: list[NamedRef]
+    accounts: list[NamedRef]
+
+
+@dataclass(frozen=True)
+class StatsScope:
+    """Which sessions the figures cover: a project, an account, both, or (all None) all."""
+
+    project_id: int | None = None
+    project_name: str | None = None
+    account_id: int | None = None
+    account_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        parts = []
+        if self.project_name is not None:
+            parts.append(f"project {self.project_name}")
+        if self.account_name is not None:
+            parts.append(f"account {self.account_name}")
+        return " · ".join(parts) or "all projects and accounts"
+
+
+@dataclass(frozen=True)
+class StatsPeriod:
+    """One bar of a chart: the sessions that started from ``start`` to ``end`` (UTC days,
+    both included, ``days`` of them inside the window)."""
+
+    start: date
+    end: date
+    days: int
+    sessions: int  # started, whatever their status
+    completed: int  # completed with credits recorded
+    credits: int  # credits of the completed ones
+    average_credits: float | None  # per completed session; None when there was none
+
+
+@dataclass(frozen=True)
+class CreditRating:
+    band: RatingBand | None  # None: no completed session to rate
+    label: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class PoolForecast:
+    """When the credits left run out at the window's burn rate (resets are not counted)."""
+
+    pool_credits: int
+    pool_accounts: int
+    burn_rate: float  # credits per day
+    days_left: float | None  # None: nothing was burned, or more than a century
+    runs_out_at: datetime | None
+    next_reset_at: datetime | None
+    next_reset_account: str | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class ModelPoint:
+    sessions: int
+    efficiency: float
+    knowledge: float
+    output: float
+
+
+@dataclass(frozen=True)
+class GrowthProjection:
+    """The growth model (F19) at this scope's number of completed sessions: a model with
+    fixed formulas, not fitted to any measurement."""
+
+    completed_sessions: int  # all time, in this scope: the model's N
+    points: list[ModelPoint]  # N now and a few steps ahead
+    curve: list[float]  # output at evenly spaced N from 0, for a plot
+    curve_step: int  # sessions between two values of ``curve``
+    target_output: float
+    sessions_to_target: int | None  # the model's N where output first reaches the target
+    sessions_to_go: int | None  # how many more completed sessions that is
+
+
+@dataclass(frozen=True)
+class CreditStats:
+    scope: StatsScope
+    days: int
+    window_start: date  # the first UTC day of the window
+    window_end: date  # today (UTC)
+    now: datetime
+    bucket: str  # "day" or "week": the length of a credits_over_time period
+    sessions: int
+    completed: int
+    total_credits: int
+    average_credits: float | None
+    min_credits: int | None
+    max_credits: int | None
+    rating: CreditRating
+    credits_over_time: list[StatsPeriod]
+    sessions_per_week: list[StatsPeriod]
+    burn_rate: float
+    accomplishments: int
+    credits_per_accomplishment: float | None
+    forecast: PoolForecast
+    model: GrowthProjection

@@ -7,7 +7,7 @@ import argparse
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -68,12 +68,14 @@ class Result:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Records, times and paths as JSON values (times in ISO 8601, UTC)."""
+    """Records, times, days and paths as JSON values (times in ISO 8601, UTC)."""
     if is_dataclass(value) and not isinstance(value, type):
         return {item.name: to_jsonable(getattr(value, item.name)) for item in fields(value)}
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return moment.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, dict):

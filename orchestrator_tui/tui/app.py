@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
 log = logging.getLogger(__name__)
-MODE_KEYS = {"dashboard": "d", "projects": "p", "timeline": "t", "accounts": "a"}
+MODE_KEYS = {
+    "dashboard": "d",
+    "projects": "p",
+    "timeline": "t",
+    "accounts": "a",
+    "analytics": "s",
+}
 
 
 def _dashboard() -> Screen[None]:
@@ -53,6 +59,12 @@ def _accounts() -> Screen[None]:
     from orchestrator_tui.tui.screens.accounts import AccountsScreen
 
     return AccountsScreen()
+
+
+def _analytics() -> Screen[None]:
+    from orchestrator_tui.tui.screens.analytics import AnalyticsScreen
+
+    return AnalyticsScreen()
 
 
 class DatabaseUnavailable(OrchestratorError):
@@ -79,6 +91,7 @@ class OrchestratorApp(App[None]):
         "projects": ProjectsScreen,
         "timeline": _timeline,
         "accounts": _accounts,
+        "analytics": _analytics,
     }
     DEFAULT_MODE = "projects"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,6 +99,12 @@ class OrchestratorApp(App[None]):
         Binding("p", "goto('projects')", "Projects", tooltip="All projects"),
         Binding("t", "goto('timeline')", "Timeline", tooltip="Sessions of the open project"),
         Binding("a", "goto('accounts')", "Accounts", tooltip="The account pool"),
+        Binding(
+            "s",
+            "goto('analytics')",
+            "Analytics",
+            tooltip="Credit analytics: rating, burn rate, forecast, growth model",
+        ),
         Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),
         Binding("f9", "settings", "Settings", tooltip="How handoffs are written (rules or LLM)"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Leave orchestrator-tui"),

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
         accounts as accounts,
     )
     from orchestrator_tui.services import (
+        analytics as analytics,
+    )
+    from orchestrator_tui.services import (
         dashboard as dashboard,
     )
     from orchestrator_tui.services import (

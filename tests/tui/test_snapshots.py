@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 
 from orchestrator_tui.db.database import Database
-from orchestrator_tui.services import demo
+from orchestrator_tui.services import analytics, demo
 from orchestrator_tui.tui.app import OrchestratorApp
 
 from .conftest import SIZE, freeze_cursors, settle
@@ -69,6 +69,13 @@ def test_handoff_editor(snap_compare: SnapCompare, demo_app: OrchestratorApp) ->
 
 def test_account_pool(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("a"))
+
+
+def test_analytics(
+    snap_compare: SnapCompare, demo_app: OrchestratorApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(analytics, "utcnow", lambda: demo.DEMO_NOW)  # the demo's own clock
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("s"))
 
 
 def test_help(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:

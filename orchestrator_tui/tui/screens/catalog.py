@@ -7,6 +7,7 @@ from typing import Any
 from textual.screen import Screen
 
 from orchestrator_tui.tui.screens.accounts import AccountsScreen
+from orchestrator_tui.tui.screens.analytics import AnalyticsScreen, ScopePicker
 from orchestrator_tui.tui.screens.dashboard import DashboardScreen
 from orchestrator_tui.tui.screens.form import FormModal
 from orchestrator_tui.tui.screens.handoff import (
@@ -30,6 +31,8 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     VersionsModal,
     HandoffViewScreen,
     AccountsScreen,
+    AnalyticsScreen,
+    ScopePicker,
     ImportScreen,
     SettingsForm,
     FormModal,
