@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
 log = logging.getLogger(__name__)
-MODE_KEYS = {"dashboard": "d", "projects": "p", "timeline": "t", "accounts": "a"}
+MODE_KEYS = {
+    "dashboard": "d",
+    "projects": "p",
+    "timeline": "t",
+    "accounts": "a",
+    "troubleshoot": "f6",
+}
 
 
 def _dashboard() -> Screen[None]:
@@ -53,6 +59,12 @@ def _accounts() -> Screen[None]:
     from orchestrator_tui.tui.screens.accounts import AccountsScreen
 
     return AccountsScreen()
+
+
+def _troubleshoot() -> Screen[None]:
+    from orchestrator_tui.tui.screens.troubleshoot import TroubleshootScreen
+
+    return TroubleshootScreen()
 
 
 class DatabaseUnavailable(OrchestratorError):
@@ -79,6 +91,7 @@ class OrchestratorApp(App[None]):
         "projects": ProjectsScreen,
         "timeline": _timeline,
         "accounts": _accounts,
+        "troubleshoot": _troubleshoot,
     }
     DEFAULT_MODE = "projects"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,6 +99,12 @@ class OrchestratorApp(App[None]):
         Binding("p", "goto('projects')", "Projects", tooltip="All projects"),
         Binding("t", "goto('timeline')", "Timeline", tooltip="Sessions of the open project"),
         Binding("a", "goto('accounts')", "Accounts", tooltip="The account pool"),
+        Binding(
+            "f6",
+            "goto('troubleshoot')",
+            "Troubleshoot",
+            tooltip="Paste an error: where it was seen before, root cause, fix, prevention",
+        ),
         Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),
         Binding("f9", "settings", "Settings", tooltip="How handoffs are written (rules or LLM)"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Leave orchestrator-tui"),
@@ -104,6 +123,7 @@ class OrchestratorApp(App[None]):
         self.last_copy: CopyOutcome | None = None
         self.last_save_dir: Path | None = None  # where the last handoff file was saved
         self.open_editors: set[HandoffEditorScreen] = set()  # asked about before quitting
+        self.previous_mode = self.DEFAULT_MODE  # where go_back returns to
 
     # -- database -----------------------------------------------------------------------
 
@@ -182,7 +202,14 @@ class OrchestratorApp(App[None]):
         return not (action == "goto" and parameters and parameters[0] == self.current_mode)
 
     def action_goto(self, mode: str) -> None:
+        if mode != self.current_mode:
+            self.previous_mode = self.current_mode
         self.switch_mode(mode)
+
+    def go_back(self) -> None:
+        """Back to the area the user came from (by its key or the palette)."""
+        previous = self.previous_mode
+        self.action_goto(previous if previous != self.current_mode else self.DEFAULT_MODE)
 
     def open_project(self, project_id: int) -> None:
         """Show a project's timeline. Its first rows are read before the screen switches, so
