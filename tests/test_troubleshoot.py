@@ -451,6 +451,25 @@ def test_the_scan_is_bounded_and_cancellable(
         find_matches(db, parse_error(PY_TRACE), cancel=cancel)
 
 
+def test_the_other_queries_are_limited(
+    db: Database, history: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.unit() as session:
+        for index in range(5):  # ids 3 to 7, after the two of the history
+            session.add(
+                KnowledgeItem(category="tip", title=f"ModuleNotFoundError {index}", body="x")
+            )
+    monkeypatch.setattr(troubleshoot, "OTHER_CANDIDATES", 2)
+    monkeypatch.setattr(troubleshoot, "KNOWLEDGE_RECENT", 3)
+    probe = probe_for(parse_error(PY_TRACE))
+    assert probe is not None
+    for project_id in (None, 1):
+        with db.unit() as session:
+            found = troubleshoot.find_candidates(session, probe, project_id)
+        knowledge = sorted(item.source_id for item in found.items if item.kind == "knowledge")
+        assert knowledge == [5, 6, 7]  # the newest two mentions, the newest three items
+
+
 def test_the_offline_answer(db: Database, history: dict[str, int]) -> None:
     analysis = analyse(db, PY_TRACE)
     assert analysis.signature.error_type == "ModuleNotFoundError"
@@ -473,6 +492,13 @@ def test_a_50_mb_paste_is_analysed_in_part(db: Database, history: dict[str, int]
     assert len(analysis.text) <= MAX_ANALYSED + 1
     assert analysis.signature.message == "No module named 'requests'"
     assert f"The paste has {len(big):,} characters" in analysis.answer
+
+
+def test_a_one_word_generic_error_matches_nothing(db: Database) -> None:
+    _session(db, "Toys", 1, "Boomerang", [_text("user", "the boomerang came back: Error: boom")])
+    assert find_matches(db, parse_error("Error: boom"))[0] == []
+    found = find_matches(db, parse_error("Error: the boomerang came back"))[0]
+    assert [(match.title, match.level) for match in found] == [("Boomerang", "exact")]
 
 
 def test_knowledge_in_prose_matches_by_the_errors_words(db: Database) -> None:

@@ -214,11 +214,12 @@ class Matcher:
     def level(self, text: str) -> int:
         if not all(pattern.search(text) for pattern in self.required):
             return 0
+        # Without a type or code, a message of one word ("Error: boom") is no identity.
+        distinctive = bool(self.required) or len(words(self.normalized)) >= 2
         flat = " ".join(text.split()).lower()
-        if self.exact and self.exact in flat:
+        if distinctive and self.exact and self.exact in flat:
             return EXACT
         normalized = normalize(text)
-        distinctive = self.required or len(words(self.normalized)) >= 2
         if distinctive and self.normalized and self.normalized in normalized:
             return SIGNATURE
         found = {_stem(word) for word in words(normalized)}
@@ -461,7 +462,10 @@ def find_candidates(
         _like(col(item.tags), probe.loose),
     )
     queries = [
-        select(*knowledge_columns).where(mentions).order_by(col(item.id).desc()),
+        select(*knowledge_columns)
+        .where(mentions)
+        .order_by(col(item.id).desc())
+        .limit(OTHER_CANDIDATES),
         select(*knowledge_columns).order_by(col(item.id).desc()).limit(KNOWLEDGE_RECENT),
     ]
     seen: set[int] = set()
@@ -470,7 +474,7 @@ def find_candidates(
             query = query.where(
                 or_(col(item.project_id) == project_id, col(item.project_id).is_(None))
             )
-        for row in session.execute(query.limit(OTHER_CANDIDATES if query is queries[0] else None)):
+        for row in session.execute(query):
             knowledge_id, owner, updated, title, tags, body, category, item_project = row
             if knowledge_id in seen:
                 continue

@@ -103,7 +103,8 @@ class OrchestratorApp(App[None]):
             "f6",
             "goto('troubleshoot')",
             "Troubleshoot",
-            tooltip="Paste an error: where it was seen before, root cause, fix, prevention",
+            tooltip="Paste an error: past mentions, and how to fix it",
+            priority=True,  # text areas bind f6 (select line); this one wins
         ),
         Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),
         Binding("f9", "settings", "Settings", tooltip="How handoffs are written (rules or LLM)"),
