@@ -191,11 +191,9 @@ class Matcher:
     text for any level."""
 
     def __init__(self, signature: ErrorSignature) -> None:
-        self.signature = signature
-        self.type = searchable_type(signature)
         self.required = [
             re.compile(rf"(?<![\w$]){re.escape(token)}(?![\w$])", re.IGNORECASE)
-            for token in (self.type, signature.code)
+            for token in (searchable_type(signature), signature.code)
             if token
         ]
         self.exact = " ".join(matching_key(signature).split()).lower()
@@ -582,6 +580,102 @@ def _rank(match: TroubleshootMatch, level: int) -> tuple[bool, int, bool, int, f
     return (not solution, -level, match.resolved is not True, -preference, -moment)
 
 
+Ranked = list[tuple[TroubleshootMatch, int, Candidate]]  # with its level and its text
+
+
+def _best_per_session(
+    candidates: Iterable[Candidate], matcher: Matcher
+) -> tuple[list[tuple[int, Candidate]], list[tuple[int, Candidate]]]:
+    """The best mention of each session (by level, then conversation before session field
+    before handoff), and the knowledge items that match, each with its level."""
+    best: dict[int, tuple[int, int, Candidate]] = {}
+    knowledge: list[tuple[int, Candidate]] = []
+    for candidate in candidates:
+        if candidate.kind == "knowledge":
+            level = matcher.prose_level(candidate.window)
+            if level:
+                knowledge.append((level, candidate))
+            continue
+        level = matcher.level(candidate.window)
+        if not level or candidate.session_id is None:
+            continue
+        key = (level, _KIND_PREFERENCE[candidate.kind])
+        held = best.get(candidate.session_id)
+        if held is None or key > held[:2]:
+            best[candidate.session_id] = (*key, candidate)
+    return [(level, hit) for level, _, hit in best.values()], knowledge
+
+
+def _matches(
+    session: Session,
+    probe: Probe,
+    sessions_hits: list[tuple[int, Candidate]],
+    knowledge: list[tuple[int, Candidate]],
+) -> Ranked:
+    """The records of the hits, with their session's project, number and title."""
+    sessions = _sessions(
+        session,
+        {hit.session_id for _, hit in sessions_hits}
+        | {hit.session_id for _, hit in knowledge if hit.session_id is not None},
+    )
+    projects = _project_names(session, {hit.project_id for _, hit in knowledge})
+    ranked: Ranked = []
+    for level, hit in sessions_hits:
+        meta = sessions.get(hit.session_id) if hit.session_id is not None else None
+        if meta is None:
+            continue
+        match = TroubleshootMatch(
+            kind=hit.kind,
+            level=LEVEL_NAMES[level],
+            session_id=hit.session_id,
+            project=meta[0],
+            number=meta[1],
+            title=meta[2],
+            snippet=_snippet(hit.window, probe, next_line=hit.kind == "turn"),
+            occurred_at=hit.when,
+            occurrences=hit.occurrences,
+            field=hit.field,
+        )
+        ranked.append((match, level, hit))
+    for level, hit in knowledge:
+        meta = sessions.get(hit.session_id) if hit.session_id is not None else None
+        body = hit.window.split("\n", 2)[2] if hit.window.count("\n") >= 2 else ""
+        match = TroubleshootMatch(
+            kind="knowledge",
+            level=LEVEL_NAMES[level],
+            session_id=hit.session_id if meta is not None else None,
+            project=projects.get(hit.project_id) if hit.project_id is not None else None,
+            number=meta[1] if meta is not None else None,
+            title=hit.title,
+            snippet=shorten(redact(body), SNIPPET_CHARS * 2),
+            occurred_at=hit.when,
+            knowledge_id=hit.source_id,
+            category=hit.category,
+        )
+        ranked.append((match, level, hit))
+    return ranked
+
+
+def _with_resolution(session: Session, matcher: Matcher, ranked: Ranked) -> Ranked:
+    """The conversations' matches with whether a later turn resolved the error, what the
+    assistant said next, and the turn's place in its session."""
+    done: Ranked = []
+    for match, level, hit in ranked:
+        if hit.kind == "turn" and hit.position is not None and match.session_id is not None:
+            resolved, how, followup = _resolution(session, matcher, match.session_id, hit.position)
+            index = session.execute(
+                select(func.count()).where(
+                    col(ConversationTurn.session_id) == match.session_id,
+                    col(ConversationTurn.position) < hit.position,
+                )
+            ).scalar_one()
+            match = replace(
+                match, resolved=resolved, resolution=how, followup=followup, turn_index=index
+            )
+        done.append((match, level, hit))
+    return done
+
+
 def find_matches(
     db: Database,
     signature: ErrorSignature,
@@ -592,7 +686,8 @@ def find_matches(
 ) -> tuple[list[TroubleshootMatch], Candidates]:
     """The past mentions of the error, best first (see ``_rank``), at most ``limit``: one per
     session (its conversation first: it tells whether a fix followed), and the knowledge
-    items."""
+    items. The resolutions are looked up for twice ``limit`` of them, then all are ranked
+    again, so that a resolved mention can move up."""
     probe = probe_for(signature)
     limit = max(1, min(limit, MAX_LIMIT))
     matcher = Matcher(signature)
@@ -601,86 +696,12 @@ def find_matches(
         if probe is None:
             return [], Candidates()
         candidates = find_candidates(session, probe, project_id, cancel)
-        best: dict[int, tuple[int, int, Candidate]] = {}  # session -> (level, preference, hit)
-        knowledge: list[tuple[int, Candidate]] = []
-        for candidate in candidates.items:
-            if candidate.kind == "knowledge":
-                level = matcher.prose_level(candidate.window)
-                if level:
-                    knowledge.append((level, candidate))
-                continue
-            level = matcher.level(candidate.window)
-            if not level or candidate.session_id is None:
-                continue
-            key = (level, _KIND_PREFERENCE[candidate.kind])
-            held = best.get(candidate.session_id)
-            if held is None or key > held[:2]:
-                best[candidate.session_id] = (*key, candidate)
-        sessions = _sessions(
-            session,
-            {hit.session_id for _, _, hit in best.values()}
-            | {hit.session_id for _, hit in knowledge if hit.session_id is not None},
-        )
-        projects = _project_names(session, {hit.project_id for _, hit in knowledge})
-        ranked: list[tuple[TroubleshootMatch, int, Candidate]] = []
-        for level, _, hit in best.values():
-            assert hit.session_id is not None
-            meta = sessions.get(hit.session_id)
-            if meta is None:
-                continue
-            match = TroubleshootMatch(
-                kind=hit.kind,
-                level=LEVEL_NAMES[level],
-                session_id=hit.session_id,
-                project=meta[0],
-                number=meta[1],
-                title=meta[2],
-                snippet=_snippet(hit.window, probe, next_line=hit.kind == "turn"),
-                occurred_at=hit.when,
-                occurrences=hit.occurrences,
-                field=hit.field,
-            )
-            ranked.append((match, level, hit))
-        for level, hit in knowledge:
-            meta = sessions.get(hit.session_id) if hit.session_id is not None else None
-            body = hit.window.split("\n", 2)[2] if hit.window.count("\n") >= 2 else ""
-            match = TroubleshootMatch(
-                kind="knowledge",
-                level=LEVEL_NAMES[level],
-                session_id=hit.session_id if meta is not None else None,
-                project=projects.get(hit.project_id) if hit.project_id is not None else None,
-                number=meta[1] if meta is not None else None,
-                title=hit.title,
-                snippet=shorten(redact(body), SNIPPET_CHARS * 2),
-                occurred_at=hit.when,
-                knowledge_id=hit.source_id,
-                category=hit.category,
-            )
-            ranked.append((match, level, hit))
+        sessions_hits, knowledge = _best_per_session(candidates.items, matcher)
+        ranked = _matches(session, probe, sessions_hits, knowledge)
         ranked.sort(key=lambda entry: _rank(entry[0], entry[1]))
-        matches: list[TroubleshootMatch] = []
-        for match, _, hit in ranked[: limit * 2]:
-            if hit.kind == "turn" and hit.position is not None and match.session_id is not None:
-                resolved, how, followup = _resolution(
-                    session, matcher, match.session_id, hit.position
-                )
-                index = session.execute(
-                    select(func.count()).where(
-                        col(ConversationTurn.session_id) == match.session_id,
-                        col(ConversationTurn.position) < hit.position,
-                    )
-                ).scalar_one()
-                match = replace(
-                    match, resolved=resolved, resolution=how, followup=followup, turn_index=index
-                )
-            matches.append(match)
-        # Resolutions are known now: rank again (a resolved mention before an open one).
-        matches.sort(key=lambda match: _rank(match, _level_of(match)))
-        return matches[:limit], candidates
-
-
-def _level_of(match: TroubleshootMatch) -> int:
-    return next(level for level, name in LEVEL_NAMES.items() if name == match.level)
+        ranked = _with_resolution(session, matcher, ranked[: limit * 2])
+        ranked.sort(key=lambda entry: _rank(entry[0], entry[1]))
+        return [match for match, _, _ in ranked[:limit]], candidates
 
 
 def _sessions(session: Session, ids: set[int | None]) -> dict[int, tuple[str, int, str]]:
