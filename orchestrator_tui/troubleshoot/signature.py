@@ -285,6 +285,12 @@ _CODE_RES = (
     re.compile(r"\b(SQLSTATE\[?\w+\]?)"),
 )
 
+# A line without any of these is no error line for any detector (a cheap first look).
+_HINT_RE = re.compile(
+    r"rror|xception|Exit|Interrupt|Fault|Failure|panic|not found|Unknown command|denied|"
+    r"No such file|not permitted|ERR|fatal|HTTP|[Ss]tatus|\b[45]\d\d\b|Caused by|\.go:\d"
+)
+
 # --- frames -------------------------------------------------------------------------------
 
 _PY_FRAME_RE = re.compile(r'\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+?))?')
@@ -651,7 +657,8 @@ def parse_error(text: str) -> ErrorSignature:
             if found is not None and _plausible_python_type(found.group("type")):
                 findings.append(_exception(100, index, "python", found, last_wins=True))
                 continue
-        findings.extend(_line_findings(lines, index, line))
+        if _HINT_RE.search(line):
+            findings.extend(_line_findings(lines, index, line))
     frames = _frames(lines)
     if not findings:
         first = next((line.strip() for line in lines if line.strip()), "")
