@@ -338,3 +338,101 @@ class CreditStats:
     credits_per_accomplishment: float | None
     forecast: PoolForecast
     model: GrowthProjection
+
+
+# --- Troubleshooting (F17) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackFrame:
+    """One frame of a stack trace (or a compiler's location): file, line, function."""
+
+    file: str
+    line: int | None = None
+    function: str | None = None
+
+
+@dataclass(frozen=True)
+class ErrorSignature:
+    """What identifies an error, whatever run it came from.
+
+    ``headline`` is the error as one line ("ModuleNotFoundError: No module named 'x'");
+    ``normalized`` is the same with paths, numbers, addresses, ids and quoted values replaced
+    by placeholders (``values`` keeps what the quotes held), in lower case."""
+
+    language: str  # python, javascript, typescript, rust, go, java, shell, http, generic, unknown
+    error_type: str  # ModuleNotFoundError, TypeError, error[E0382], panic, command not found...
+    message: str
+    headline: str
+    normalized: str
+    code: str | None = None  # E0382, TS2345, EADDRINUSE, Errno 98, an HTTP status...
+    http_status: int | None = None
+    frames: tuple[StackFrame, ...] = ()
+    files: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        """Whether an error was recognised at all (else the text is searched as it is)."""
+        return self.language != "unknown"
+
+
+@dataclass(frozen=True)
+class TroubleshootMatch:
+    """A past mention of the same error: a conversation turn, a handoff, a session's field
+    (blockers, accomplishments, notes) or a knowledge item."""
+
+    kind: str  # turn, handoff, session, knowledge
+    level: str  # exact (the same message), signature (same but for values), similar
+    session_id: int | None
+    project: str | None
+    number: int | None
+    title: str
+    snippet: str
+    occurred_at: datetime | None = None
+    # For a turn: whether a later turn of that conversation resolved it (None: unknown), how,
+    # and what the assistant said next.
+    resolved: bool | None = None
+    resolution: str | None = None
+    followup: str | None = None
+    turn_index: int | None = None  # the turn's place in its session, from 0
+    occurrences: int = 1  # turns of that session that mention it (as far as searched)
+    field: str | None = None  # for a session: which field
+    knowledge_id: int | None = None
+    category: str | None = None  # for a knowledge item
+
+
+@dataclass(frozen=True)
+class Heuristic:
+    """A rule of thumb for a common kind of error: not an analysis of the user's code."""
+
+    name: str
+    cause: str
+    steps: tuple[str, ...]
+    prevention: str
+
+
+@dataclass(frozen=True)
+class TroubleshootAnalysis:
+    """The offline part: the error read from the paste, its past mentions, the rules of
+    thumb that apply, and the answer written from them."""
+
+    text: str  # the text analysed (a long paste: its start and its end)
+    input_chars: int
+    truncated: bool
+    signature: ErrorSignature
+    matches: tuple[TroubleshootMatch, ...]
+    heuristics: tuple[Heuristic, ...]
+    answer: str  # Markdown
+    turns_searched: int
+    search_capped: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TroubleshootAnswer:
+    text: str  # Markdown
+    provider: str  # the one that wrote it: rules, or the LLM provider
+    model: str | None = None
+    fallback_reason: str | None = None  # why an LLM asked for did not write it

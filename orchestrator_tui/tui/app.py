@@ -40,6 +40,7 @@ MODE_KEYS = {
     "timeline": "t",
     "accounts": "a",
     "analytics": "s",
+    "troubleshoot": "f6",
 }
 
 
@@ -67,6 +68,12 @@ def _analytics() -> Screen[None]:
     return AnalyticsScreen()
 
 
+def _troubleshoot() -> Screen[None]:
+    from orchestrator_tui.tui.screens.troubleshoot import TroubleshootScreen
+
+    return TroubleshootScreen()
+
+
 class DatabaseUnavailable(OrchestratorError):
     """The database could not be opened; the app already told the user why."""
 
@@ -92,6 +99,7 @@ class OrchestratorApp(App[None]):
         "timeline": _timeline,
         "accounts": _accounts,
         "analytics": _analytics,
+        "troubleshoot": _troubleshoot,
     }
     DEFAULT_MODE = "projects"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -104,6 +112,13 @@ class OrchestratorApp(App[None]):
             "goto('analytics')",
             "Analytics",
             tooltip="Credit analytics: rating, burn rate, forecast, growth model",
+        ),
+        Binding(
+            "f6",
+            "goto('troubleshoot')",
+            "Troubleshoot",
+            tooltip="Paste an error: past mentions, and how to fix it",
+            priority=True,  # text areas bind f6 (select line); this one wins
         ),
         Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),
         Binding("f9", "settings", "Settings", tooltip="How handoffs are written (rules or LLM)"),
@@ -123,6 +138,7 @@ class OrchestratorApp(App[None]):
         self.last_copy: CopyOutcome | None = None
         self.last_save_dir: Path | None = None  # where the last handoff file was saved
         self.open_editors: set[HandoffEditorScreen] = set()  # asked about before quitting
+        self.previous_mode = self.DEFAULT_MODE  # where go_back returns to
 
     # -- database -----------------------------------------------------------------------
 
@@ -201,7 +217,14 @@ class OrchestratorApp(App[None]):
         return not (action == "goto" and parameters and parameters[0] == self.current_mode)
 
     def action_goto(self, mode: str) -> None:
+        if mode != self.current_mode:
+            self.previous_mode = self.current_mode
         self.switch_mode(mode)
+
+    def go_back(self) -> None:
+        """Back to the area the user came from (by its key or the palette)."""
+        previous = self.previous_mode
+        self.action_goto(previous if previous != self.current_mode else self.DEFAULT_MODE)
 
     def open_project(self, project_id: int) -> None:
         """Show a project's timeline. Its first rows are read before the screen switches, so

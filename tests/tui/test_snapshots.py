@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from orchestrator_tui.db.database import Database
@@ -80,3 +81,24 @@ def test_analytics(
 
 def test_help(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("question_mark"))
+
+
+def test_troubleshoot(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    """A JavaScript error pasted and analysed offline: the demo's past mentions and the
+    offline answer."""
+    paste = (
+        "TypeError: Cannot read properties of undefined (reading 'map')\n"
+        "    at ProductPage (apps/web/app/products/[slug]/page.tsx:40:12)\n"
+    )
+
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        pilot.app.post_message(events.Paste(paste))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        freeze_cursors(pilot.app)  # type: ignore[arg-type]
+        await settle(pilot)
+
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=run)

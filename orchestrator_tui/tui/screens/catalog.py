@@ -20,6 +20,7 @@ from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
 from orchestrator_tui.tui.screens.settings import SettingsForm
 from orchestrator_tui.tui.screens.timeline import TimelineScreen
+from orchestrator_tui.tui.screens.troubleshoot import TroubleshootScreen
 
 # Each has BINDINGS, HELP_TITLE and optionally HELP_EXTRA (keys that are not bindings).
 ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
@@ -34,6 +35,7 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     AnalyticsScreen,
     ScopePicker,
     ImportScreen,
+    TroubleshootScreen,
     SettingsForm,
     FormModal,
 )

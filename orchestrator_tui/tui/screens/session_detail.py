@@ -35,11 +35,12 @@ class SessionDetailScreen(BaseScreen):
         Binding("escape", "close", "Back", tooltip="Back to the timeline"),
     ]
 
-    def __init__(self, session_id: int) -> None:
+    def __init__(self, session_id: int, turn: int = 0) -> None:
+        """``turn``: the index of a turn (from 0) whose page of turns is shown first."""
         super().__init__()
         self.session_id = session_id
         self.detail: SessionDetail | None = None
-        self.turn_offset = 0
+        self.turn_offset = turn - turn % TURNS_PAGE
         self.turn_total = 0
 
     def compose(self) -> ComposeResult:
