@@ -74,6 +74,12 @@ def _troubleshoot() -> Screen[None]:
     return TroubleshootScreen()
 
 
+def _area(key: str, mode: str, label: str, tooltip: str, priority: bool = False) -> Binding:
+    """The key of a top-level area. The mode bar under the header lists these, so the footer
+    (which could not fit them all) leaves them out."""
+    return Binding(key, f"goto('{mode}')", label, tooltip=tooltip, show=False, priority=priority)
+
+
 class DatabaseUnavailable(OrchestratorError):
     """The database could not be opened; the app already told the user why."""
 
@@ -103,23 +109,15 @@ class OrchestratorApp(App[None]):
     }
     DEFAULT_MODE = "projects"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("d", "goto('dashboard')", "Dashboard", tooltip="Totals and recent sessions"),
-        Binding("p", "goto('projects')", "Projects", tooltip="All projects"),
-        Binding("t", "goto('timeline')", "Timeline", tooltip="Sessions of the open project"),
-        Binding("a", "goto('accounts')", "Accounts", tooltip="The account pool"),
-        Binding(
-            "s",
-            "goto('analytics')",
-            "Analytics",
-            tooltip="Credit analytics: rating, burn rate, forecast, growth model",
+        _area("d", "dashboard", "Dashboard", "Totals and recent sessions"),
+        _area("p", "projects", "Projects", "All projects"),
+        _area("t", "timeline", "Timeline", "Sessions of the open project"),
+        _area("a", "accounts", "Accounts", "The account pool"),
+        _area(
+            "s", "analytics", "Analytics", "Credit analytics: rating, burn rate, forecast, model"
         ),
-        Binding(
-            "f6",
-            "goto('troubleshoot')",
-            "Troubleshoot",
-            tooltip="Paste an error: past mentions, and how to fix it",
-            priority=True,  # text areas bind f6 (select line); this one wins
-        ),
+        # Text areas bind f6 (select line); this one wins.
+        _area("f6", "troubleshoot", "Troubleshoot", "Paste an error: past mentions, fixes", True),
         Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),
         Binding("f9", "settings", "Settings", tooltip="How handoffs are written (rules or LLM)"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Leave orchestrator-tui"),

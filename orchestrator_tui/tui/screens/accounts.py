@@ -14,6 +14,7 @@ from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import AccountForm, ConfirmModal
+from orchestrator_tui.tui.widgets.mode_bar import ModeBar
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
@@ -35,6 +36,7 @@ class AccountsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ModeBar("accounts")
         yield Static("", id="accounts-summary", classes="summary", markup=False)
         yield PlainTable(id="accounts-table", cursor_type="row", zebra_stripes=True)
         yield Footer()

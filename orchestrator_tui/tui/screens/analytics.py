@@ -17,6 +17,7 @@ from orchestrator_tui.errors import OrchestratorError
 from orchestrator_tui.records import CreditStats, StatsPeriod, StatsScope, StatsScopes
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.widgets.mode_bar import ModeBar
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
@@ -147,6 +148,7 @@ class AnalyticsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ModeBar("analytics")
         yield Static("Computing…", id="analytics-summary", classes="summary", markup=False)
         yield Static("", id="analytics-empty", classes="hidden", markup=False)
         with Horizontal(id="analytics-body"):

@@ -13,6 +13,7 @@ from orchestrator_tui.records import DashboardTotals
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.widgets.mode_bar import ModeBar
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
@@ -35,6 +36,7 @@ class DashboardScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ModeBar("dashboard")
         with Grid(id="cards"):
             for key, title in CARDS:
                 with Vertical(classes="card"):

@@ -14,6 +14,7 @@ from orchestrator_tui.records import Page, ProjectSummary
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.widgets.mode_bar import ModeBar
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
@@ -45,6 +46,7 @@ class ProjectsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ModeBar("projects")
         yield Static(
             "Opening the database…", id="projects-summary", classes="summary", markup=False
         )

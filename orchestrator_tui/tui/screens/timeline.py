@@ -24,6 +24,7 @@ from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
 from orchestrator_tui.tui.screens.forms import CompleteSessionForm, NewSessionForm
+from orchestrator_tui.tui.widgets.mode_bar import ModeBar
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
@@ -63,6 +64,7 @@ class TimelineScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ModeBar("timeline")
         yield Static("", id="timeline-title", classes="summary", markup=False)
         yield PlainTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
         yield Footer()

@@ -37,6 +37,7 @@ from orchestrator_tui.records import (
 )
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.widgets.mode_bar import ModeBar
 from orchestrator_tui.tui.workers import db_work
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ class TroubleshootScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ModeBar("troubleshoot")
         yield Static(
             "Troubleshoot: paste an error message, a stack trace and code below, then "
             "ctrl+s. F9 sets the LLM; without one the answer is offline.",
