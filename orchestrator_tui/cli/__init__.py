@@ -122,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         result = handler(args, url)
         from orchestrator_tui.redact import redact  # nothing printed carries a secret
 
-        if args.json or result.text_is_payload:
+        if result.stream is not None:
+            for chunk in result.stream:
+                sys.stdout.write(redact(chunk))
+            sys.stdout.flush()
+        elif args.json or result.text_is_payload:
             printed = json.dumps(to_jsonable(result.payload), ensure_ascii=False, indent=2)
             _emit(sys.stdout, redact(printed))
         else:

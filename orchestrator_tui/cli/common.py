@@ -65,6 +65,9 @@ class Result:
     status: int = 0
     # Print ``payload`` as the text too (export's JSON document).
     text_is_payload: bool = False
+    # Printed instead of the payload or the text, piece by piece as it is produced (the
+    # export of a big project), whatever ``--json`` says.
+    stream: Iterable[str] | None = None
 
 
 def to_jsonable(value: Any) -> Any:

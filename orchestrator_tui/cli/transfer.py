@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,35 +20,44 @@ from orchestrator_tui.cli.common import (
 
 if TYPE_CHECKING:
     from orchestrator_tui.cli.common import Commands
+    from orchestrator_tui.db.database import Database
+
+
+def _closing(db: Database, chunks: Iterator[str]) -> Iterator[str]:
+    """The chunks, then the database closed (the export is read as it is printed)."""
+    try:
+        yield from chunks
+    finally:
+        db.close()
 
 
 def cmd_export(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services import export
+    from orchestrator_tui.services.projects import get_project
 
     output = check_output(Path(args.output)) if args.output else None
     db = open_db(url, create=False)
+    streaming = False
     try:
+        summary = get_project(db, args.project)
+        name, sessions = summary.name, summary.session_count
         if args.format == "json":
-            document = export.export_project(db, args.project)
-            name = document["project"]["name"]
-            sessions = len(document["sessions"])
+            chunks = export.iter_json(db, summary.id)
             if output is None:
-                return Result(document, text_is_payload=True)
-            size = write_file(output, [json.dumps(document, ensure_ascii=False, indent=2), "\n"])
+                streaming = True
+                return Result({}, stream=_closing(db, chunks))
+            size = write_file(output, chunks)
         else:
-            from orchestrator_tui.services.projects import get_project
-
-            summary = get_project(db, args.project)
-            name, sessions = summary.name, summary.session_count
             if output is None:
-                markdown = export.export_markdown(db, args.project)
+                markdown = export.export_markdown(db, summary.id)
                 return Result(
                     {"project": name, "format": "md", "sessions": sessions, "markdown": markdown},
                     markdown.rstrip("\n"),
                 )
-            size = write_file(output, export.iter_markdown(db, args.project))
+            size = write_file(output, export.iter_markdown(db, summary.id))
     finally:
-        db.close()
+        if not streaming:
+            db.close()
     payload = {
         "project": name,
         "format": args.format,
