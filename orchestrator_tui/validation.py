@@ -156,6 +156,8 @@ def parse_count(raw: str | int, field: str) -> int:
         text = raw.strip().replace(",", "")
         if not text:
             return 0
+        if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
+            raise ValidationError({field: "a number of lines cannot be negative"})
         if not text.isascii() or not text.isdigit():
             raise ValidationError({field: f"{raw.strip()!r} is not a whole number of lines"})
         if len(text) > 9:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestrator_tui import __version__, config
-from orchestrator_tui.cli import accounts, maintenance, projects, sessions, transfer
+from orchestrator_tui.cli import accounts, files, maintenance, projects, sessions, transfer
 from orchestrator_tui.cli.common import (
     ERROR_PREFIX,
     EXIT_ERROR,
@@ -36,7 +36,7 @@ from orchestrator_tui.cli.common import (
 from orchestrator_tui.errors import OrchestratorError, ValidationError
 
 # In the order `--help` lists them.
-COMMAND_MODULES = (maintenance, projects, accounts, sessions, transfer)
+COMMAND_MODULES = (maintenance, projects, accounts, sessions, transfer, files)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,6 +48,13 @@ OPTION_NAMES = {
     "next_steps": "--next-steps",
     "provider": "--provider",
     "now": "--now",
+    "change": "--change",
+    "lines_added": "--added",
+    "lines_removed": "--removed",
+    "importance": "--importance",
+    "notes": "--notes",
+    "session_id": "--session",
+    "rename": "--rename",
 }
 
 

@@ -493,6 +493,34 @@ def _turn_counts(session: Session, ids: list[int]) -> dict[int, int]:
     return {session_id: int(count) for session_id, count in session.connection().execute(query)}
 
 
+def _files_by_path(session: Session, project_id: int) -> list[dict[str, Any]]:
+    """The project's files once per path: the sessions that touched it, the lines in all,
+    the latest change and the highest importance; the most important first."""
+    files = _table(ProjectFile)
+    sessions = _table(WorkSession)
+    query = (
+        sa_select(files, sessions.c.number)
+        .outerjoin(sessions, sessions.c.id == files.c.session_id)
+        .where(files.c.project_id == project_id)
+        .order_by(files.c.id)
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for row in session.connection().execute(query):
+        item = paths.setdefault(
+            row.path,
+            {"path": row.path, "numbers": [], "added": 0, "removed": 0, "importance": 0},
+        )
+        if row.number is not None and row.number not in item["numbers"]:
+            item["numbers"].append(row.number)
+        item["added"] += row.lines_added
+        item["removed"] += row.lines_removed
+        item["importance"] = max(item["importance"], row.importance)
+        item["change"] = row.change
+    for item in paths.values():
+        item["sessions"] = ", ".join(f"#{number}" for number in sorted(item["numbers"]))
+    return sorted(paths.values(), key=lambda item: (-item["importance"], item["path"]))
+
+
 def _when(value: str | None) -> str:
     if value is None:
         return "—"
@@ -518,7 +546,20 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _session_markdown(row: dict[str, Any], turns: int, handoff: dict[str, Any] | None) -> str:
+def _file_line(item: dict[str, Any]) -> str:
+    counts = f"+{item['lines_added']:,} −{item['lines_removed']:,}"
+    notes = f" — {' '.join(item['notes'].split())}" if item["notes"].strip() else ""
+    return (
+        f"- `{item['path']}` — {item['change']}, {counts}, importance {item['importance']}{notes}"
+    )
+
+
+def _session_markdown(
+    row: dict[str, Any],
+    turns: int,
+    handoff: dict[str, Any] | None,
+    files: list[dict[str, Any]],
+) -> str:
     title = f" — {row['title']}" if row["title"] else ""
     credits = "—" if row["credits_used"] is None else f"{row['credits_used']:,}"
     lines = [
@@ -546,6 +587,9 @@ def _session_markdown(row: dict[str, Any], turns: int, handoff: dict[str, Any] |
     lines += _text_block("Accomplishments", row["accomplishments"])
     lines += _text_block("Blockers", row["blockers"])
     lines += _text_block("Next steps", row["next_steps"])
+    if files:
+        ranked = sorted(files, key=lambda item: (-item["importance"], item["id"]))
+        lines += ["**Files**", "", *(_file_line(item) for item in ranked), ""]
     if handoff is not None:
         lines += [
             f"**Handoff** (version {handoff['version']}, {handoff['provider']}):",
@@ -608,21 +652,24 @@ def _markdown_pieces(db: Database, project_ref: int | str, page_size: int) -> It
             ids = [row["id"] for row in page]
             handoffs = _latest_handoffs(session, ids)
             counts = _turn_counts(session, ids)
+            files = _by_session(session, ProjectFile, FILE_COLUMNS, ids, "id")
             for row in page:
-                yield _session_markdown(row, counts.get(row["id"], 0), handoffs.get(row["id"]))
+                yield _session_markdown(
+                    row, counts.get(row["id"], 0), handoffs.get(row["id"]), files.get(row["id"], [])
+                )
 
-        files = _project_rows(session, ProjectFile, FILE_COLUMNS, summary.id)
-        if files:
+        paths = _files_by_path(session, summary.id)
+        if paths:
             tail = [
                 "## Files",
                 "",
-                "| Path | Change | + | − | Importance |",
-                "|---|---|---:|---:|---:|",
+                "| Path | Sessions | Last change | + | − | Importance |",
+                "|---|---|---|---:|---:|---:|",
             ]
             tail += [
-                f"| `{_cell(item['path'])}` | {item['change']} | {item['lines_added']} | "
-                f"{item['lines_removed']} | {item['importance']} |"
-                for item in files
+                f"| `{_cell(item['path'])}` | {item['sessions'] or '—'} | {item['change']} | "
+                f"{item['added']:,} | {item['removed']:,} | {item['importance']} |"
+                for item in paths
             ]
             yield "\n".join([*tail, ""]) + "\n"
         knowledge = _project_rows(session, KnowledgeItem, KNOWLEDGE_COLUMNS, summary.id)
