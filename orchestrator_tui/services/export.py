@@ -308,17 +308,6 @@ def _accounts_used(session: Session, project_id: int) -> list[dict[str, Any]]:
     return result
 
 
-def _redacted(value: Any) -> Any:
-    """Every string in a JSON-ready structure with its secrets redacted."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
-
-
 def _count(session: Session, model: type[Any], column: str, ids: Any) -> int:
     table = _table(model)
     query = sa_select(func.count()).select_from(table).where(table.c[column].in_(ids))
@@ -346,7 +335,7 @@ def _counts(session: Session, project_id: int, accounts: int) -> dict[str, int]:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(_redacted(value), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _items(values: list[dict[str, Any]], indent: str) -> str:
@@ -386,8 +375,18 @@ def iter_json(
     """The JSON export in pieces, written as it is read: the project, its counts and the
     accounts first, then each session with its turns (a page at a time), handoff versions
     (oldest first) and files, then the project's files, knowledge items and handoff queue.
-    Every string has its secrets redacted. An unknown project fails before the first piece.
+
+    Secrets are redacted in each piece (a piece ends between two records, never inside a
+    string; the redactor reads JSON-escaped text). An unknown project fails before the first
+    piece.
     """
+    for piece in _json_pieces(db, project_ref, page_size, turn_page):
+        yield redact(piece)
+
+
+def _json_pieces(
+    db: Database, project_ref: int | str, page_size: int, turn_page: int
+) -> Iterator[str]:
     with db.unit() as session:
         summary = _resolve(session, project_ref)
         accounts = _accounts_used(session, summary.id)
