@@ -73,3 +73,7 @@ def test_account_pool(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> N
 
 def test_help(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("question_mark"))
+
+
+def test_project_files(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("enter", "f"))
