@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from orchestrator_tui.cli import main
 from orchestrator_tui.db.database import Database
@@ -209,6 +211,12 @@ def _broken(document: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     bad_time = json.loads(text)
     bad_time["sessions"][0]["started_at"] = "yesterday"
     yield "bad time", json.dumps(bad_time), "started_at is not an ISO 8601 time"
+    out_of_range = json.loads(text)
+    out_of_range["sessions"][0]["ended_at"] = "0001-01-01T00:00:00+05:00"
+    yield "time out of range", json.dumps(out_of_range), "ended_at is not an ISO 8601 time"
+    huge = json.loads(text)
+    huge["sessions"][0]["turns"][0]["position"] = 10**30
+    yield "huge number", json.dumps(huge), "sessions[0].turns[0].position is too large"
     no_name = json.loads(text)
     del no_name["project"]["name"]
     yield "no project name", json.dumps(no_name), '"project".name is missing'
@@ -371,3 +379,60 @@ def test_import_command_with_an_export(
 
     code, again, _ = cli("--db", target_db, "export", "Nightjar ETL")
     assert normalised(json.loads(again)) == normalised(printed)
+
+
+LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    if path:
+        yield path
+
+
+def test_any_damaged_field_is_imported_or_refused_cleanly(
+    db: Database, other: Database, tmp_path: Path
+) -> None:
+    """Whatever one field of an export holds instead, the import succeeds or is refused with
+    an InvalidExportError, and a refused import writes nothing."""
+    _document(db)
+    files.add_file(
+        db, "Shop", FileFields("a.py", importance=4), sessions.timeline(db, "Shop").items[0].id
+    )
+    document = export.export_project(db, "Shop")
+    leaves = list(_leaves(document))
+    path = tmp_path / "damaged.json"
+    target = tmp_path / "other.db"
+    attempts = iter(range(10**6))
+
+    @settings(
+        max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.sampled_from(leaves), LEAF)
+    def damaged(where: tuple[Any, ...], value: Any) -> None:
+        broken = json.loads(json.dumps(document))
+        holder = broken
+        for step in where[:-1]:
+            holder = holder[step]
+        holder[where[-1]] = value
+        path.write_text(json.dumps(broken), encoding="utf-8")
+        before = rows_of(target)
+        try:
+            import_export(other, path, rename=f"Copy {next(attempts)}")
+        except InvalidExportError:
+            assert rows_of(target) == before
+
+    damaged()

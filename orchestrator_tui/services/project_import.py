@@ -55,6 +55,7 @@ from orchestrator_tui.validation import clean_name
 HEAD_BYTES = 64 * 1024
 BATCH = 500  # turns per INSERT
 CHECK_EVERY = 4096  # parser events between two looks at cancel and progress
+MAX_INTEGER = 2**53  # far above any count, and within every database's integers
 _BOM = b"\xef\xbb\xbf"
 _MARKER = re.compile(rb'"format"\s*:\s*"' + FORMAT.encode() + rb'"')
 _TURNS: Table = ConversationTurn.__table__  # type: ignore[attr-defined]
@@ -302,6 +303,8 @@ class _Record:
             raise _bad(self._field(key), "is not a whole number")
         if value < minimum:
             raise _bad(self._field(key), f"is less than {minimum}")
+        if value > MAX_INTEGER:
+            raise _bad(self._field(key), "is too large")
         return value
 
     def optional_integer(self, key: str) -> int | None:
@@ -328,10 +331,11 @@ class _Record:
         if isinstance(value, str):
             try:
                 moment = datetime.fromisoformat(value)
-            except ValueError:
+                return (
+                    moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+                )
+            except (ValueError, OverflowError):
                 pass
-            else:
-                return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
         raise _bad(self._field(key), f"is not an ISO 8601 time: {value!r}")
 
     def required_time(self, key: str) -> datetime:
