@@ -215,7 +215,7 @@ def _broken(document: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     out_of_range["sessions"][0]["ended_at"] = "0001-01-01T00:00:00+05:00"
     yield "time out of range", json.dumps(out_of_range), "ended_at is not an ISO 8601 time"
     huge = json.loads(text)
-    huge["sessions"][0]["turns"][0]["position"] = 10**30
+    huge["sessions"][0]["turns"][0]["position"] = 2**60
     yield "huge number", json.dumps(huge), "sessions[0].turns[0].position is too large"
     no_name = json.loads(text)
     del no_name["project"]["name"]
