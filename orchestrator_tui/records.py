@@ -436,3 +436,48 @@ class TroubleshootAnswer:
     provider: str  # the one that wrote it: rules, or the LLM provider
     model: str | None = None
     fallback_reason: str | None = None  # why an LLM asked for did not write it
+
+
+# --- project files (F20) ------------------------------------------------------------------
+
+FILE_CHANGES: tuple[str, ...] = ("created", "modified", "deleted")
+# What a file's importance (1-5) says; the handoff's key files are ranked by it.
+IMPORTANCE: dict[int, str] = {
+    1: "incidental: touched in passing",
+    2: "minor: a small or supporting change",
+    3: "normal: part of the work (the default)",
+    4: "important: central to the session's work",
+    5: "critical: the next session must read it first",
+}
+DEFAULT_IMPORTANCE = 3
+
+
+@dataclass(frozen=True)
+class ProjectFileView:
+    """One file a session (or the project, when ``session_id`` is None) changed."""
+
+    id: int
+    project_id: int
+    session_id: int | None
+    session_number: int | None
+    path: str
+    change: str
+    lines_added: int
+    lines_removed: int
+    importance: int
+    notes: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """A path of a project, over every row that names it: the per-project files view."""
+
+    path: str
+    session_numbers: tuple[int, ...]  # the sessions that touched it, in order
+    rows: int  # how many file rows name it (several sessions, or project-level notes)
+    lines_added: int
+    lines_removed: int
+    importance: int  # the highest of its rows
+    last_change: str  # the change of its latest row
+    last_touched_at: datetime

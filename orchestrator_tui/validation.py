@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 
 from orchestrator_tui.errors import ValidationError
-from orchestrator_tui.records import PLATFORMS, RESET_CADENCES, SESSION_TYPES
+from orchestrator_tui.records import (
+    FILE_CHANGES,
+    IMPORTANCE,
+    PLATFORMS,
+    RESET_CADENCES,
+    SESSION_TYPES,
+)
 
 MAX_NAME = 200
 MAX_CREDITS = 10_000_000
@@ -120,3 +126,53 @@ def completion_errors(
         except ValidationError as error:
             errors.update(error.errors)
     return errors, credits
+
+
+# --- project files ------------------------------------------------------------------------
+
+MAX_PATH = 2000
+MAX_LINES = 10_000_000
+
+
+def clean_path(raw: str, field: str = "path") -> str:
+    """A file path as the user wrote it, on one line (relative or absolute)."""
+    path = raw.strip()
+    if not path:
+        raise ValidationError({field: "a path is required"})
+    if "\n" in path or "\r" in path or "\x00" in path:
+        raise ValidationError({field: "a path is one line"})
+    if len(path) > MAX_PATH:
+        raise ValidationError({field: f"at most {MAX_PATH:,} characters"})
+    return path
+
+
+def check_change(value: str) -> str:
+    return check_choice(value, FILE_CHANGES, "change")
+
+
+def parse_count(raw: str | int, field: str) -> int:
+    """A whole, non-negative number of lines (empty means 0)."""
+    if isinstance(raw, str):
+        text = raw.strip().replace(",", "")
+        if not text:
+            return 0
+        if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
+            raise ValidationError({field: "a number of lines cannot be negative"})
+        if not text.isascii() or not text.isdigit():
+            raise ValidationError({field: f"{raw.strip()!r} is not a whole number of lines"})
+        if len(text) > 9:
+            raise ValidationError({field: f"at most {MAX_LINES:,} lines"})
+        raw = int(text)
+    if isinstance(raw, bool) or raw < 0:
+        raise ValidationError({field: "a number of lines cannot be negative"})
+    if raw > MAX_LINES:
+        raise ValidationError({field: f"at most {MAX_LINES:,} lines"})
+    return raw
+
+
+def check_importance(raw: str | int) -> int:
+    """Importance 1 (incidental) to 5 (critical); see ``records.IMPORTANCE``."""
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) not in IMPORTANCE:
+        raise ValidationError({"importance": f"{text!r} is not 1 to 5"})
+    return int(text)

@@ -154,7 +154,11 @@ def test_real_history_exact_turns_edits_and_commits() -> None:
         "You can use /undo to revert and discard commit fd43cd4."
     )
     assert [t.content for t in turns[4:]] == ["/diff", "/ex"]
-    assert [e for e in inner if isinstance(e, FileChange)] == [FileChange("aider/utils.py")]
+    # The lines the reply's SEARCH/REPLACE block changed (44 lines became 39; the lines
+    # both sides begin and end with are context).
+    assert [e for e in inner if isinstance(e, FileChange)] == [
+        FileChange("aider/utils.py", "modified", 16, 21)
+    ]
     assert end.notes == [
         "commit fd43cd4 feat: Use the Spinner instead of the inlined custom spinner"
     ]
@@ -223,7 +227,11 @@ def test_own_history_groups_edits_commits_and_repeated_times() -> None:
     )
     assert turns[3].content.endswith("Add README.md to the chat? n")
     changes = [e for e in inner if isinstance(e, FileChange)]
-    assert changes == [FileChange("src/x.py", "modified"), FileChange("src/y.py", "modified")]
+    # src/x.py: "old" became "new"; src/y.py, edited by the lint fix, was in no block.
+    assert changes == [
+        FileChange("src/x.py", "modified", 1, 1),
+        FileChange("src/y.py", "modified"),
+    ]
     assert end.notes == ["commit 1a2b3c4 fix: Handle the bug in parse"]  # 5d6e7f8 was undone
     assert end.title == "fix the bug in parse()"
     # The same path edited in another session is that session's change too.
@@ -383,3 +391,22 @@ def test_fuzz_any_lines_give_a_well_formed_stream(lines: list[str]) -> None:
         changes = [event.path for event in inner if isinstance(event, FileChange)]
         assert len(set(changes)) == len(changes)
         assert all(note.startswith("commit ") for note in end.notes)
+
+
+def test_proposed_edits_count_search_replace_blocks_and_diffs() -> None:
+    reply = (
+        "Here is the change:\n\n"
+        "src/a.py\n```python\n<<<<<<< SEARCH\ndef f():\n    return 1\n=======\n"
+        "def f():\n    return 2\n\n\nf()\n>>>>>>> REPLACE\n```\n\n"
+        # diff-fenced: the path inside the fence; the same path again adds up
+        "```python\nsrc/a.py\n<<<<<<< SEARCH\nx = 1\n=======\n>>>>>>> REPLACE\n```\n\n"
+        "```diff\n--- a/docs/b.md\n+++ b/docs/b.md\n@@ -1,2 +1,2 @@\n-old line\n+new line\n"
+        "+another\n context\n--- a/c.txt\n+++ b/c.txt\n@@ -1 +0,0 @@\n-gone\n```\n"
+        # no path can be told: nothing counted
+        "Then do this:\n```\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n```\n"
+    )
+    assert aider.proposed_edits(reply) == {
+        "src/a.py": [4, 2],  # "return 1" -> "return 2" and three more lines; then x = 1 removed
+        "docs/b.md": [2, 1],
+        "c.txt": [0, 1],
+    }

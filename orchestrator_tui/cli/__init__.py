@@ -24,6 +24,7 @@ from orchestrator_tui import __version__, config
 from orchestrator_tui.cli import (
     accounts,
     analytics,
+    files,
     maintenance,
     projects,
     sessions,
@@ -44,7 +45,16 @@ from orchestrator_tui.cli.common import (
 from orchestrator_tui.errors import OrchestratorError, ValidationError
 
 # In the order `--help` lists them.
-COMMAND_MODULES = (maintenance, projects, accounts, sessions, transfer, analytics, troubleshoot)
+COMMAND_MODULES = (
+    maintenance,
+    projects,
+    accounts,
+    sessions,
+    files,
+    transfer,
+    analytics,
+    troubleshoot,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         result = handler(args, url)
         from orchestrator_tui.redact import redact  # nothing printed carries a secret
 
-        if args.json or result.text_is_payload:
+        if result.stream is not None:
+            for chunk in result.stream:
+                sys.stdout.write(redact(chunk))
+            sys.stdout.flush()
+        elif args.json or result.text_is_payload:
             printed = json.dumps(to_jsonable(result.payload), ensure_ascii=False, indent=2)
             _emit(sys.stdout, redact(printed))
         else:

@@ -48,6 +48,13 @@ OPTION_NAMES = {
     "next_steps": "--next-steps",
     "provider": "--provider",
     "now": "--now",
+    "change": "--change",
+    "lines_added": "--added",
+    "lines_removed": "--removed",
+    "importance": "--importance",
+    "notes": "--notes",
+    "session_id": "--session",
+    "rename": "--rename",
 }
 
 
@@ -65,6 +72,9 @@ class Result:
     status: int = 0
     # Print ``payload`` as the text too (export's JSON document).
     text_is_payload: bool = False
+    # Printed instead of the payload or the text, piece by piece as it is produced (the
+    # export of a big project), whatever ``--json`` says.
+    stream: Iterable[str] | None = None
 
 
 def to_jsonable(value: Any) -> Any:

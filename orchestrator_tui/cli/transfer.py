@@ -1,15 +1,16 @@
-"""`import` (transcripts, a file or a folder) and `export` (a project as JSON or Markdown)."""
+"""`import` (transcripts, a file or a folder, or a project export) and `export` (a project as
+JSON or Markdown)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator_tui.cli.common import (
+    CommandError,
     Result,
     check_output,
     common_options,
@@ -20,35 +21,44 @@ from orchestrator_tui.cli.common import (
 
 if TYPE_CHECKING:
     from orchestrator_tui.cli.common import Commands
+    from orchestrator_tui.db.database import Database
+
+
+def _closing(db: Database, chunks: Iterator[str]) -> Iterator[str]:
+    """The chunks, then the database closed (the export is read as it is printed)."""
+    try:
+        yield from chunks
+    finally:
+        db.close()
 
 
 def cmd_export(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services import export
+    from orchestrator_tui.services.projects import get_project
 
     output = check_output(Path(args.output)) if args.output else None
     db = open_db(url, create=False)
+    streaming = False
     try:
+        summary = get_project(db, args.project)
+        name, sessions = summary.name, summary.session_count
         if args.format == "json":
-            document = export.export_project(db, args.project)
-            name = document["project"]["name"]
-            sessions = len(document["sessions"])
+            chunks = export.iter_json(db, summary.id)
             if output is None:
-                return Result(document, text_is_payload=True)
-            size = write_file(output, [json.dumps(document, ensure_ascii=False, indent=2), "\n"])
+                streaming = True
+                return Result({}, stream=_closing(db, chunks))
+            size = write_file(output, chunks)
         else:
-            from orchestrator_tui.services.projects import get_project
-
-            summary = get_project(db, args.project)
-            name, sessions = summary.name, summary.session_count
             if output is None:
-                markdown = export.export_markdown(db, args.project)
+                markdown = export.export_markdown(db, summary.id)
                 return Result(
                     {"project": name, "format": "md", "sessions": sessions, "markdown": markdown},
                     markdown.rstrip("\n"),
                 )
-            size = write_file(output, export.iter_markdown(db, args.project))
+            size = write_file(output, export.iter_markdown(db, summary.id))
     finally:
-        db.close()
+        if not streaming:
+            db.close()
     payload = {
         "project": name,
         "format": args.format,
@@ -78,9 +88,56 @@ def _progress_line() -> Callable[[int, int], None] | None:
     return show
 
 
+def cmd_import_export(args: argparse.Namespace, url: str, path: Path) -> Result:
+    """`import FILE` of a project export: the project recreated here with new ids."""
+    from orchestrator_tui.services.project_import import import_export
+
+    if args.project is not None:
+        raise CommandError(
+            "--project does not apply to a project export (it carries its project); "
+            "--rename NEW imports it under another name"
+        )
+    db = open_db(url)
+    progress = _progress_line()
+    try:
+        report = import_export(db, path, rename=args.rename, progress=progress)
+    finally:
+        db.close()
+        if progress is not None:
+            sys.stderr.write("\n")
+    payload = {"kind": "export", **to_jsonable(report)}
+    renamed = f" (renamed from {report.renamed_from!r})" if report.renamed_from else ""
+    lines = [
+        f"Imported project {report.project!r}{renamed} as id {report.project_id}: "
+        f"{report.sessions:,} session(s), {report.turns:,} turn(s), "
+        f"{report.handoff_versions:,} handoff version(s), {report.files:,} file(s), "
+        f"{report.knowledge_items:,} knowledge item(s), {report.handoff_queue:,} queued handoff(s)."
+    ]
+    if report.accounts_created:
+        lines.append("Accounts created: " + ", ".join(report.accounts_created))
+    if report.accounts_matched:
+        lines.append(
+            "Accounts already here (left as they are): " + ", ".join(report.accounts_matched)
+        )
+    notes = []
+    if report.unlinked_transcripts:
+        notes.append(
+            f"{report.unlinked_transcripts:,} session(s) came from transcripts already imported "
+            "here: their content was copied, and importing those transcripts again updates the "
+            "sessions that had them first."
+        )
+    return Result(payload, "\n".join(lines), notes)
+
+
 def cmd_import(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services import imports
+    from orchestrator_tui.services.project_import import is_export
 
+    path = Path(args.path).expanduser()
+    if args.format is None and is_export(path):
+        return cmd_import_export(args, url, path)
+    if args.rename is not None:
+        raise CommandError("--rename applies to a project export (from `export --format json`)")
     db = open_db(url)
     progress = _progress_line()
     try:
@@ -129,10 +186,16 @@ def register(commands: Commands) -> None:
     import_ = common_options(
         commands.add_parser(
             "import",
-            help="import transcripts (Claude Code, ChatGPT, Aider, Codex, text), a file or folder",
+            help="import transcripts (Claude Code, ChatGPT, Aider, Codex, text), a file or "
+            "folder, or a project export",
         )
     )
-    import_.add_argument("path", metavar="PATH", help="a transcript file, or a folder of them")
+    import_.add_argument(
+        "path",
+        metavar="PATH",
+        help="a transcript file, a folder of them, or a project export (recognised by its "
+        "format marker)",
+    )
     import_.add_argument(
         "--project",
         metavar="NAME",
@@ -143,6 +206,12 @@ def register(commands: Commands) -> None:
         "--format",
         choices=("claude-code", "chatgpt", "aider", "codex", "text"),
         help="skip detection and read PATH as this format",
+    )
+    import_.add_argument(
+        "--rename",
+        metavar="NEW",
+        help="a project export (`export --format json`) whose project exists here: import it "
+        "under this name instead",
     )
     import_.set_defaults(handler=cmd_import)
 

@@ -355,6 +355,7 @@ class ChangedFile:
     change: str = "modified"
     lines_added: int = 0
     lines_removed: int = 0
+    importance: int = 3  # 1 (incidental) to 5 (critical): key files are ranked by it
 
 
 @dataclass(frozen=True)

@@ -311,8 +311,14 @@ def _file_items(ctx: HandoffContext, facts: ConversationFacts, carried: list[str
     for row in ctx.files:
         path = shorten(_relative(row.path, ctx.working_directory), MAX_ITEM)
         rows.setdefault(path, row)
+    # The most important first (1-5, set by hand or 3 by default), then the most changed.
     ordered = sorted(
-        rows.items(), key=lambda pair: (-(pair[1].lines_added + pair[1].lines_removed), pair[0])
+        rows.items(),
+        key=lambda pair: (
+            -pair[1].importance,
+            -(pair[1].lines_added + pair[1].lines_removed),
+            pair[0],
+        ),
     )
     items: list[Item] = []
     for path, row in ordered:
@@ -321,6 +327,7 @@ def _file_items(ctx: HandoffContext, facts: ConversationFacts, carried: list[str
             for part in (
                 f", +{row.lines_added:,}" if row.lines_added else "",
                 f" −{row.lines_removed:,}" if row.lines_removed else "",
+                f", importance {row.importance}" if row.importance != 3 else "",
             )
         )
         items.append(Item(f"{code(path)} — {row.change}{counts}", code(path)))

@@ -13,8 +13,10 @@ A session's id is its header time ("2024-08-05T19:33:02", then "#2", "#3" for th
 again in the file); the headless start's is "start-" and a hash of the text before the first
 header, so that two files' headless starts are not taken for one session. Turn ids are
 "<session id>:<index>". The title is the first request that is not a slash command.
-"Applied edit to <path>" gives a FileChange, "Commit <hash> <message>" a note of the End
-(unless a later "/undo" removed that commit).
+"Applied edit to <path>" gives a FileChange, with the lines added and removed that the reply
+before it proposed for that path (its SEARCH/REPLACE blocks, or a unified diff; a whole-file
+edit has no counts); "Commit <hash> <message>" a note of the End (unless a later "/undo"
+removed that commit).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ _APPLIED = "Applied edit to "
 _MODEL = re.compile(r"(?:Main model|Models?): (\S+)")
 _MODE_LINE = re.compile(r"-\*-.*-\*-\s*")
 _FENCE = re.compile(r"\s{0,3}(```|~~~)")
+_SEARCH, _DIVIDER, _REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
 
 USER, TOOL, REPLY = "user", "tool", "reply"
 
@@ -109,6 +112,8 @@ class _Transcript:
         self.title: str | None = None
         self.model: str | None = None
         self.edited: set[str] = set()
+        # path -> [added, removed] the latest reply proposed and no "Applied edit" took yet
+        self.proposed: dict[str, list[int]] = {}
         self.commits: dict[str, str] = {}  # hash -> note, in commit order
         self.gate = TitleGate(self._start)
 
@@ -125,9 +130,10 @@ class _Transcript:
         """Notes what one line of aider's output says: an edit, a commit, an undo, the model."""
         if text.startswith(_APPLIED):
             path = text.removeprefix(_APPLIED).strip()
-            if path and path not in self.edited:
-                self.edited.add(path)
-                yield from self._send(FileChange(path, "modified"))
+            added, removed = self.proposed.pop(path, (0, 0))
+            if path and (path not in self.edited or added or removed):
+                self.edited.add(path)  # the import sums a path's changes
+                yield from self._send(FileChange(path, "modified", added, removed))
         elif commit := _COMMIT.fullmatch(text):
             self.commits[commit[1]] = f"commit {commit[1]} {commit[2].strip()}"
         elif undone := _UNDONE.match(text):
@@ -245,6 +251,7 @@ class _Reader:
         else:
             text = "\n".join(_trim_blank(lines))
             if text:
+                self.current.proposed = proposed_edits(text)
                 yield from self.current.turn("assistant", text)
 
 
@@ -253,3 +260,77 @@ def _trim_blank(lines: list[str]) -> Iterable[str]:
     while end and not lines[end - 1].strip():
         end -= 1
     return lines[:end]
+
+
+def _edit_counts(old: list[str], new: list[str]) -> tuple[int, int]:
+    """Lines added and removed by replacing ``old`` with ``new``; the lines both begin or
+    end with are context, not changes."""
+    same = min(len(old), len(new))
+    head = 0
+    while head < same and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < same - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return len(new) - head - tail, len(old) - head - tail
+
+
+def _looks_like_path(line: str) -> bool:
+    """A line that can name the file of an edit block (not a fence, marker or sentence)."""
+    if (
+        not line
+        or len(line) > 500
+        or _FENCE.match(line)
+        or line.startswith(("<<<<", "====", ">>>>"))
+    ):
+        return False
+    return not any(char.isspace() for char in line) or "/" in line or "\\" in line
+
+
+def proposed_edits(reply: str) -> dict[str, list[int]]:
+    """The lines added and removed per path by the edits a reply proposes: SEARCH/REPLACE
+    blocks (the path on the line before the fence, or first inside it) and unified diffs
+    (``+++ b/path``)."""
+    counts: dict[str, list[int]] = {}
+    lines = reply.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index].rstrip()
+        if line == _SEARCH:
+            before = [item.strip() for item in lines[max(0, index - 2) : index]]
+            path = ""  # aider names the file before every block
+            if before and _looks_like_path(before[-1]):
+                path = before[-1]  # the fence first, then the path (diff-fenced)
+            elif len(before) == 2 and _FENCE.match(before[1]) and _looks_like_path(before[0]):
+                path = before[0]  # the path, then the fence (diff)
+            old: list[str] = []
+            new: list[str] = []
+            target = old
+            index += 1
+            while index < len(lines) and lines[index].rstrip() != _REPLACE:
+                if lines[index].rstrip() == _DIVIDER and target is old:
+                    target = new
+                else:
+                    target.append(lines[index])
+                index += 1
+            if path:
+                added, removed = _edit_counts(old, new)
+                total = counts.setdefault(path, [0, 0])
+                total[0] += added
+                total[1] += removed
+        elif line.startswith("+++ ") and index and lines[index - 1].startswith("--- "):
+            path = line[4:].strip().removeprefix("b/")
+            total = counts.setdefault(path, [0, 0])
+            index += 1
+            while index < len(lines) and not _FENCE.match(lines[index]):
+                next_file = index + 1 < len(lines) and lines[index + 1].startswith("+++ ")
+                if lines[index].startswith("--- ") and next_file:
+                    break  # the next file of the diff
+                if lines[index].startswith("+"):
+                    total[0] += 1
+                elif lines[index].startswith("-"):
+                    total[1] += 1
+                index += 1
+            continue
+        index += 1
+    return counts

@@ -253,9 +253,9 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="Add privacy-friendly analytics\nWrite the wholesale section",
         credits=380,
         files=(
-            ("index.html", "added", 212, 0, 5),
-            ("css/site.css", "added", 340, 0, 4),
-            ("img/hero.avif", "added", 0, 0, 2),
+            ("index.html", "created", 212, 0, 5),
+            ("css/site.css", "created", 340, 0, 4),
+            ("img/hero.avif", "created", 0, 0, 2),
         ),
     ),
     DemoSession(
@@ -326,7 +326,7 @@ SESSIONS: tuple[DemoSession, ...] = (
         "endpoint\nChose DuckDB + dbt-duckdb, Parquet on S3\nWrote docs/architecture.md",
         next_steps="Write the extractor with retries\nSet up the dbt project skeleton",
         credits=1800,
-        files=(("docs/architecture.md", "added", 148, 0, 4),),
+        files=(("docs/architecture.md", "created", 148, 0, 4),),
     ),
     DemoSession(
         project=NIGHTJAR,
@@ -370,9 +370,9 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="dbt staging models\nSkip and log failing stations instead of aborting",
         credits=1200,
         files=(
-            ("nightjar/extract.py", "added", 186, 0, 5),
-            ("dbt/dbt_project.yml", "added", 24, 0, 3),
-            ("dbt/profiles.yml", "added", 9, 0, 2),
+            ("nightjar/extract.py", "created", 186, 0, 5),
+            ("dbt/dbt_project.yml", "created", 24, 0, 3),
+            ("dbt/profiles.yml", "created", 9, 0, 2),
         ),
     ),
     DemoSession(
@@ -417,9 +417,9 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="Decide how to treat sensor gaps\nIncremental model fct_daily_weather",
         credits=800,
         files=(
-            ("models/staging/stg_readings.sql", "added", 41, 0, 5),
-            ("models/staging/stg_stations.sql", "added", 18, 0, 3),
-            ("models/staging/schema.yml", "added", 37, 0, 3),
+            ("models/staging/stg_readings.sql", "created", 41, 0, 5),
+            ("models/staging/stg_stations.sql", "created", 18, 0, 3),
+            ("models/staging/schema.yml", "created", 37, 0, 3),
             ("nightjar/extract.py", "modified", 22, 6, 4),
         ),
     ),
@@ -473,8 +473,8 @@ SESSIONS: tuple[DemoSession, ...] = (
         "on the VM",
         credits=1100,
         files=(
-            ("macros/interpolate.sql", "added", 33, 0, 4),
-            ("models/marts/fct_daily_weather.sql", "added", 52, 0, 5),
+            ("macros/interpolate.sql", "created", 33, 0, 4),
+            ("models/marts/fct_daily_weather.sql", "created", 52, 0, 5),
             ("models/staging/schema.yml", "modified", 12, 3, 3),
         ),
     ),
@@ -551,9 +551,9 @@ SESSIONS: tuple[DemoSession, ...] = (
         "services/orders",
         credits=1450,
         files=(
-            ("docs/mvp-scope.md", "added", 96, 0, 4),
-            ("docker-compose.yml", "added", 21, 0, 3),
-            (".env.example", "added", 6, 0, 2),
+            ("docs/mvp-scope.md", "created", 96, 0, 4),
+            ("docker-compose.yml", "created", 21, 0, 3),
+            (".env.example", "created", 6, 0, 2),
         ),
     ),
     DemoSession(
@@ -609,10 +609,10 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="Product detail page\nConfigure images.remotePatterns in next.config.ts",
         credits=980,
         files=(
-            ("services/orders/app/routes/products.py", "added", 58, 0, 5),
-            ("services/orders/app/schemas.py", "added", 34, 0, 4),
-            ("apps/web/app/products/page.tsx", "added", 47, 0, 5),
-            ("scripts/seed_products.py", "added", 71, 0, 2),
+            ("services/orders/app/routes/products.py", "created", 58, 0, 5),
+            ("services/orders/app/schemas.py", "created", 34, 0, 4),
+            ("apps/web/app/products/page.tsx", "created", 47, 0, 5),
+            ("scripts/seed_products.py", "created", 71, 0, 2),
         ),
     ),
     DemoSession(
@@ -663,8 +663,8 @@ SESSIONS: tuple[DemoSession, ...] = (
         credits=1120,
         files=(
             ("next.config.ts", "modified", 9, 1, 3),
-            ("apps/web/app/products/[slug]/page.tsx", "added", 88, 0, 5),
-            ("apps/web/app/products/[slug]/not-found.tsx", "added", 14, 0, 2),
+            ("apps/web/app/products/[slug]/page.tsx", "created", 88, 0, 5),
+            ("apps/web/app/products/[slug]/not-found.tsx", "created", 14, 0, 2),
             ("services/orders/app/schemas.py", "modified", 3, 1, 3),
         ),
     ),
@@ -718,10 +718,10 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="Fix the webhook signature check\nOrder confirmation e-mail",
         credits=1340,
         files=(
-            ("apps/web/lib/cart.ts", "added", 64, 0, 4),
-            ("packages/ui/src/cart-drawer.tsx", "added", 92, 0, 3),
-            ("services/orders/app/routes/checkout.py", "added", 57, 0, 5),
-            ("services/orders/app/routes/webhooks.py", "added", 40, 0, 5),
+            ("apps/web/lib/cart.ts", "created", 64, 0, 4),
+            ("packages/ui/src/cart-drawer.tsx", "created", 92, 0, 3),
+            ("services/orders/app/routes/checkout.py", "created", 57, 0, 5),
+            ("services/orders/app/routes/webhooks.py", "created", 40, 0, 5),
         ),
     ),
     DemoSession(
@@ -774,7 +774,7 @@ SESSIONS: tuple[DemoSession, ...] = (
         files=(
             ("services/orders/app/routes/webhooks.py", "modified", 18, 11, 5),
             ("services/orders/app/settings.py", "modified", 4, 0, 3),
-            ("services/orders/tests/test_webhooks.py", "added", 76, 0, 4),
+            ("services/orders/tests/test_webhooks.py", "created", 76, 0, 4),
         ),
         edit_note="## Notes from Alex\n"
         "- Send e-mails with Resend; the API key is in the team password manager, not in "
@@ -826,9 +826,9 @@ SESSIONS: tuple[DemoSession, ...] = (
         "with filters",
         credits=480,
         files=(
-            ("packages/emails/order-confirmation.tsx", "added", 83, 0, 4),
-            ("services/orders/app/mail.py", "added", 45, 0, 4),
-            ("services/orders/migrations/versions/0004_unique_session.py", "added", 22, 0, 3),
+            ("packages/emails/order-confirmation.tsx", "created", 83, 0, 4),
+            ("services/orders/app/mail.py", "created", 45, 0, 4),
+            ("services/orders/migrations/versions/0004_unique_session.py", "created", 22, 0, 3),
         ),
     ),
     DemoSession(
@@ -894,7 +894,7 @@ SESSIONS: tuple[DemoSession, ...] = (
         "Wrote docs/csv-formats.md",
         next_steps="Implement the CSV importer with per-bank column maps",
         credits=600,
-        files=(("docs/csv-formats.md", "added", 64, 0, 4),),
+        files=(("docs/csv-formats.md", "created", 64, 0, 4),),
     ),
     DemoSession(
         project=LEDGER,
@@ -936,9 +936,9 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="Detect the date format from the data\nImplement the matcher",
         credits=890,
         files=(
-            ("ledgerline/importers/csv.py", "added", 122, 0, 5),
-            ("ledgerline/banks.toml", "added", 36, 0, 4),
-            ("tests/test_importer.py", "added", 88, 0, 3),
+            ("ledgerline/importers/csv.py", "created", 122, 0, 5),
+            ("ledgerline/banks.toml", "created", 36, 0, 4),
+            ("tests/test_importer.py", "created", 88, 0, 3),
         ),
     ),
     DemoSession(
@@ -973,8 +973,8 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="Report command with rich tables\nPackage with hatch and publish to TestPyPI",
         credits=650,
         files=(
-            ("ledgerline/dates.py", "added", 47, 0, 4),
-            ("ledgerline/match.py", "added", 96, 0, 5),
+            ("ledgerline/dates.py", "created", 47, 0, 4),
+            ("ledgerline/match.py", "created", 96, 0, 5),
         ),
     ),
     DemoSession(
@@ -1013,7 +1013,7 @@ SESSIONS: tuple[DemoSession, ...] = (
         next_steps="Pick a new distribution name\nWrite the README usage section",
         credits=540,
         files=(
-            ("ledgerline/report.py", "added", 74, 0, 4),
+            ("ledgerline/report.py", "created", 74, 0, 4),
             ("ledgerline/importers/csv.py", "modified", 15, 9, 4),
         ),
     ),

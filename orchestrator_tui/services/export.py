@@ -1,21 +1,26 @@
 """Export a project: everything about it as JSON, or as a readable Markdown document.
 
-The JSON is the complete record later issues check their work against (and an import can
-read back): the project, every session with its turns, all its handoff versions and its
-files, the project's files, knowledge items and handoff queue, and the accounts its sessions
-used (never anything secret). Sessions are read a page at a time with column queries, so a
-project of 10,000 sessions never fills the ORM's identity map; times are ISO 8601 in UTC.
+The JSON is the complete record, and ``services/project_import`` reads it back into another
+database: a format marker and version, the project, the totals, the accounts its sessions
+used or its handoff queue names (never anything secret: no notes), every session with all
+its fields, turns, handoff versions and files, then the project's files, knowledge items and
+handoff queue. Ids are there only as cross-references. Times are ISO 8601 in UTC.
+
+Both formats are written as they are read: sessions a page at a time, each session's turns
+a page at a time (keyset queries on columns, not ORM objects), so a project with 100,000
+turns is exported in bounded memory.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, func
+from sqlalchemy import RowMapping, Table, func, union
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -38,7 +43,8 @@ from orchestrator_tui.repositories import projects as project_repo
 
 FORMAT = "orchestrator-tui-export"
 VERSION = 1
-PAGE_SIZE = 200
+PAGE_SIZE = 200  # sessions a page
+TURN_PAGE = 1000  # turns a page
 
 # Account columns that are exported. ``notes`` is left out: it is free text where people
 # paste things they should not (tokens, passwords), and it says nothing about the project.
@@ -228,19 +234,27 @@ def _by_session(
     return grouped
 
 
-def _full_sessions(session: Session, project_id: int, page_size: int) -> Iterator[dict[str, Any]]:
-    """Each session with its turns, all its handoff versions (oldest first) and its files."""
-    for page in _session_pages(session, project_id, page_size):
-        ids = [row["id"] for row in page]
-        turns = _by_session(session, ConversationTurn, TURN_COLUMNS, ids, "position")
-        handoffs = _by_session(session, Handoff, HANDOFF_COLUMNS, ids, "version")
-        files = _by_session(session, ProjectFile, FILE_COLUMNS, ids, "id")
-        for row in page:
-            row["turn_count"] = len(turns.get(row["id"], []))
-            row["turns"] = turns.get(row["id"], [])
-            row["handoffs"] = handoffs.get(row["id"], [])
-            row["files"] = files.get(row["id"], [])
-            yield row
+def _turn_pages(
+    session: Session, session_id: int, page_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """A session's turns in order, a page at a time (keyset on the position): a session of
+    100,000 turns never sits in memory whole."""
+    table = _table(ConversationTurn)
+    after = -1
+    while True:
+        query = (
+            sa_select(*(table.c[name] for name in TURN_COLUMNS))
+            .where(table.c.session_id == session_id, table.c.position > after)
+            .order_by(table.c.position)
+            .limit(page_size)
+        )
+        rows = [_row(found._mapping, TURN_COLUMNS) for found in session.connection().execute(query)]
+        if not rows:
+            return
+        yield rows
+        after = rows[-1]["position"]
+        if len(rows) < page_size:
+            return
 
 
 def _project_rows(
@@ -256,9 +270,11 @@ def _project_rows(
 
 
 def _accounts_used(session: Session, project_id: int) -> list[dict[str, Any]]:
-    """The accounts this project's sessions ran on, with what the project spent on each."""
+    """The accounts this project's sessions ran on (with what the project spent on each),
+    and those its handoff queue names."""
     sessions = _table(WorkSession)
     accounts = _table(Account)
+    queue = _table(HandoffQueueItem)
     usage = (
         sa_select(
             sessions.c.account_id,
@@ -269,69 +285,160 @@ def _accounts_used(session: Session, project_id: int) -> list[dict[str, Any]]:
         .group_by(sessions.c.account_id)
         .subquery()
     )
+    queued = union(
+        sa_select(queue.c.from_account_id.label("id")).where(queue.c.project_id == project_id),
+        sa_select(queue.c.to_account_id.label("id")).where(queue.c.project_id == project_id),
+    ).subquery()
     query = (
         sa_select(
             *(accounts.c[name] for name in ACCOUNT_COLUMNS),
             usage.c.sessions,
             usage.c.credits_used,
         )
-        .join(usage, usage.c.account_id == accounts.c.id)
+        .outerjoin(usage, usage.c.account_id == accounts.c.id)
+        .where(usage.c.account_id.is_not(None) | accounts.c.id.in_(sa_select(queued.c.id)))
         .order_by(accounts.c.name)
     )
     result = []
     for row in session.connection().execute(query):
         item = _row(row._mapping, ACCOUNT_COLUMNS)
-        item["sessions_in_project"] = int(row.sessions)
-        item["credits_used_in_project"] = int(row.credits_used)
+        item["sessions_in_project"] = int(row.sessions or 0)
+        item["credits_used_in_project"] = int(row.credits_used or 0)
         result.append(item)
     return result
 
 
-def _redacted(value: Any) -> Any:
-    """Every string in a JSON-ready structure with its secrets redacted."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
+def _count(session: Session, model: type[Any], column: str, ids: Any) -> int:
+    table = _table(model)
+    query = sa_select(func.count()).select_from(table).where(table.c[column].in_(ids))
+    return int(session.connection().execute(query).scalar_one())
 
 
-def export_project(
-    db: Database, project_ref: int | str, page_size: int = PAGE_SIZE
-) -> dict[str, Any]:
-    """The whole project as a JSON-ready dict (see the module docstring), secrets redacted."""
+def _counts(session: Session, project_id: int, accounts: int) -> dict[str, int]:
+    """The document's totals, counted by the database before the rows are streamed."""
+    sessions = _table(WorkSession)
+    handoffs = _table(Handoff)
+    own = sa_select(sessions.c.id).where(sessions.c.project_id == project_id)
+    with_handoff = sa_select(func.count(func.distinct(handoffs.c.session_id))).where(
+        handoffs.c.session_id.in_(own)
+    )
+    return {
+        "sessions": _count(session, WorkSession, "project_id", [project_id]),
+        "turns": _count(session, ConversationTurn, "session_id", own),
+        "handoff_versions": _count(session, Handoff, "session_id", own),
+        "sessions_with_handoff": int(session.connection().execute(with_handoff).scalar_one()),
+        "project_files": _count(session, ProjectFile, "project_id", [project_id]),
+        "knowledge_items": _count(session, KnowledgeItem, "project_id", [project_id]),
+        "handoff_queue": _count(session, HandoffQueueItem, "project_id", [project_id]),
+        "accounts": accounts,
+    }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _items(values: list[dict[str, Any]], indent: str) -> str:
+    """A JSON array of small records, one a line."""
+    if not values:
+        return "[]"
+    inner = f",\n{indent}  ".join(_dumps(value) for value in values)
+    return f"[\n{indent}  {inner}\n{indent}]"
+
+
+def _session_json(
+    session: Session,
+    row: dict[str, Any],
+    turn_count: int,
+    handoffs: list[dict[str, Any]],
+    files: list[dict[str, Any]],
+    turn_page: int,
+) -> Iterator[str]:
+    """One session: its fields, then its turns page by page, its handoffs and its files."""
+    head = dict(row, turn_count=turn_count)
+    yield "    " + _dumps(head)[:-1] + ', "turns": ['
+    first = True
+    for page in _turn_pages(session, row["id"], turn_page):
+        lines = ",\n".join("      " + _dumps(turn) for turn in page)
+        yield ("\n" if first else ",\n") + lines
+        first = False
+    yield ("]" if first else "\n    ]") + ', "handoffs": ' + _items(handoffs, "    ")
+    yield ', "files": ' + _items(files, "    ") + "}"
+
+
+def iter_json(
+    db: Database,
+    project_ref: int | str,
+    page_size: int = PAGE_SIZE,
+    turn_page: int = TURN_PAGE,
+) -> Iterator[str]:
+    """The JSON export in pieces, written as it is read: the project, its counts and the
+    accounts first, then each session with its turns (a page at a time), handoff versions
+    (oldest first) and files, then the project's files, knowledge items and handoff queue.
+
+    Secrets are redacted in each piece (a piece ends between two records, never inside a
+    string; the redactor reads JSON-escaped text). An unknown project fails before the first
+    piece.
+    """
+    for piece in _json_pieces(db, project_ref, page_size, turn_page):
+        yield redact(piece)
+
+
+def _json_pieces(
+    db: Database, project_ref: int | str, page_size: int, turn_page: int
+) -> Iterator[str]:
     with db.unit() as session:
         summary = _resolve(session, project_ref)
-        sessions = list(_full_sessions(session, summary.id, page_size))
-        document: dict[str, Any] = {
+        accounts = _accounts_used(session, summary.id)
+        header = {
             "format": FORMAT,
             "version": VERSION,
             "app_version": __version__,
             "schema_revision": HEAD_REVISION,
             "exported_at": iso(datetime.now(UTC)),
             "project": _project_dict(session, summary),
-            "counts": {
-                "sessions": len(sessions),
-                "turns": sum(len(item["turns"]) for item in sessions),
-                "handoff_versions": sum(len(item["handoffs"]) for item in sessions),
-                "sessions_with_handoff": sum(1 for item in sessions if item["handoffs"]),
-            },
-            "sessions": sessions,
-            "project_files": _project_rows(session, ProjectFile, FILE_COLUMNS, summary.id),
-            "knowledge_items": _project_rows(session, KnowledgeItem, KNOWLEDGE_COLUMNS, summary.id),
-            "handoff_queue": _project_rows(session, HandoffQueueItem, QUEUE_COLUMNS, summary.id),
-            "accounts": _accounts_used(session, summary.id),
+            "counts": _counts(session, summary.id, len(accounts)),
         }
-        document["counts"].update(
-            project_files=len(document["project_files"]),
-            knowledge_items=len(document["knowledge_items"]),
-            handoff_queue=len(document["handoff_queue"]),
-            accounts=len(document["accounts"]),
+        yield "{\n" + "".join(
+            f"  {json.dumps(key)}: {_dumps(value)},\n" for key, value in header.items()
         )
-        redacted: dict[str, Any] = _redacted(document)
-        return redacted
+        yield f'  "accounts": {_items(accounts, "  ")},\n  "sessions": ['
+        first = True
+        for page in _session_pages(session, summary.id, page_size):
+            ids = [row["id"] for row in page]
+            counts = _turn_counts(session, ids)
+            handoffs = _by_session(session, Handoff, HANDOFF_COLUMNS, ids, "version")
+            files = _by_session(session, ProjectFile, FILE_COLUMNS, ids, "id")
+            for row in page:
+                yield "\n" if first else ",\n"
+                first = False
+                yield from _session_json(
+                    session,
+                    row,
+                    counts.get(row["id"], 0),
+                    handoffs.get(row["id"], []),
+                    files.get(row["id"], []),
+                    turn_page,
+                )
+        yield "]" if first else "\n  ]"
+        for key, model, columns in (
+            ("project_files", ProjectFile, FILE_COLUMNS),
+            ("knowledge_items", KnowledgeItem, KNOWLEDGE_COLUMNS),
+            ("handoff_queue", HandoffQueueItem, QUEUE_COLUMNS),
+        ):
+            rows = _project_rows(session, model, columns, summary.id)
+            yield f',\n  "{key}": {_items(rows, "  ")}'
+        yield "\n}\n"
+
+
+def export_project(
+    db: Database, project_ref: int | str, page_size: int = PAGE_SIZE, turn_page: int = TURN_PAGE
+) -> dict[str, Any]:
+    """The whole project as a JSON-ready dict (what ``iter_json`` writes), secrets redacted.
+    Holds everything in memory: for big projects, write ``iter_json`` to a file instead."""
+    text = "".join(iter_json(db, project_ref, page_size, turn_page))
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -385,6 +492,34 @@ def _turn_counts(session: Session, ids: list[int]) -> dict[int, int]:
     return {session_id: int(count) for session_id, count in session.connection().execute(query)}
 
 
+def _files_by_path(session: Session, project_id: int) -> list[dict[str, Any]]:
+    """The project's files once per path: the sessions that touched it, the lines in all,
+    the latest change and the highest importance; the most important first."""
+    files = _table(ProjectFile)
+    sessions = _table(WorkSession)
+    query = (
+        sa_select(files, sessions.c.number)
+        .outerjoin(sessions, sessions.c.id == files.c.session_id)
+        .where(files.c.project_id == project_id)
+        .order_by(files.c.id)
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for row in session.connection().execute(query):
+        item = paths.setdefault(
+            row.path,
+            {"path": row.path, "numbers": [], "added": 0, "removed": 0, "importance": 0},
+        )
+        if row.number is not None and row.number not in item["numbers"]:
+            item["numbers"].append(row.number)
+        item["added"] += row.lines_added
+        item["removed"] += row.lines_removed
+        item["importance"] = max(item["importance"], row.importance)
+        item["change"] = row.change
+    for item in paths.values():
+        item["sessions"] = ", ".join(f"#{number}" for number in sorted(item["numbers"]))
+    return sorted(paths.values(), key=lambda item: (-item["importance"], item["path"]))
+
+
 def _when(value: str | None) -> str:
     if value is None:
         return "—"
@@ -410,7 +545,20 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _session_markdown(row: dict[str, Any], turns: int, handoff: dict[str, Any] | None) -> str:
+def _file_line(item: dict[str, Any]) -> str:
+    counts = f"+{item['lines_added']:,} −{item['lines_removed']:,}"
+    notes = f" — {' '.join(item['notes'].split())}" if item["notes"].strip() else ""
+    return (
+        f"- `{item['path']}` — {item['change']}, {counts}, importance {item['importance']}{notes}"
+    )
+
+
+def _session_markdown(
+    row: dict[str, Any],
+    turns: int,
+    handoff: dict[str, Any] | None,
+    files: list[dict[str, Any]],
+) -> str:
     title = f" — {row['title']}" if row["title"] else ""
     credits = "—" if row["credits_used"] is None else f"{row['credits_used']:,}"
     lines = [
@@ -438,6 +586,9 @@ def _session_markdown(row: dict[str, Any], turns: int, handoff: dict[str, Any] |
     lines += _text_block("Accomplishments", row["accomplishments"])
     lines += _text_block("Blockers", row["blockers"])
     lines += _text_block("Next steps", row["next_steps"])
+    if files:
+        ranked = sorted(files, key=lambda item: (-item["importance"], item["id"]))
+        lines += ["**Files**", "", *(_file_line(item) for item in ranked), ""]
     if handoff is not None:
         lines += [
             f"**Handoff** (version {handoff['version']}, {handoff['provider']}):",
@@ -500,21 +651,24 @@ def _markdown_pieces(db: Database, project_ref: int | str, page_size: int) -> It
             ids = [row["id"] for row in page]
             handoffs = _latest_handoffs(session, ids)
             counts = _turn_counts(session, ids)
+            files = _by_session(session, ProjectFile, FILE_COLUMNS, ids, "id")
             for row in page:
-                yield _session_markdown(row, counts.get(row["id"], 0), handoffs.get(row["id"]))
+                yield _session_markdown(
+                    row, counts.get(row["id"], 0), handoffs.get(row["id"]), files.get(row["id"], [])
+                )
 
-        files = _project_rows(session, ProjectFile, FILE_COLUMNS, summary.id)
-        if files:
+        paths = _files_by_path(session, summary.id)
+        if paths:
             tail = [
                 "## Files",
                 "",
-                "| Path | Change | + | − | Importance |",
-                "|---|---|---:|---:|---:|",
+                "| Path | Sessions | Last change | + | − | Importance |",
+                "|---|---|---|---:|---:|---:|",
             ]
             tail += [
-                f"| `{_cell(item['path'])}` | {item['change']} | {item['lines_added']} | "
-                f"{item['lines_removed']} | {item['importance']} |"
-                for item in files
+                f"| `{_cell(item['path'])}` | {item['sessions'] or '—'} | {item['change']} | "
+                f"{item['added']:,} | {item['removed']:,} | {item['importance']} |"
+                for item in paths
             ]
             yield "\n".join([*tail, ""]) + "\n"
         knowledge = _project_rows(session, KnowledgeItem, KNOWLEDGE_COLUMNS, summary.id)

@@ -87,9 +87,9 @@ def build_context(
             extractor.add(TurnRecord(*row))
         changed = session.execute(
             select(ProjectFile.path, ProjectFile.change, ProjectFile.lines_added)
-            .add_columns(col(ProjectFile.lines_removed))
+            .add_columns(col(ProjectFile.lines_removed), col(ProjectFile.importance))
             .where(col(ProjectFile.session_id) == work.id)
-            .order_by(col(ProjectFile.id))
+            .order_by(col(ProjectFile.importance).desc(), col(ProjectFile.id))
             .limit(1000)
         ).all()
         return HandoffContext(

@@ -24,10 +24,16 @@ if TYPE_CHECKING:
         demo as demo,
     )
     from orchestrator_tui.services import (
+        files as files,
+    )
+    from orchestrator_tui.services import (
         handoffs as handoffs,
     )
     from orchestrator_tui.services import (
         imports as imports,
+    )
+    from orchestrator_tui.services import (
+        project_import as project_import,
     )
     from orchestrator_tui.services import (
         projects as projects,

@@ -102,3 +102,7 @@ def test_troubleshoot(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> N
         await settle(pilot)
 
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=run)
+
+
+def test_project_files(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("enter", "f"))

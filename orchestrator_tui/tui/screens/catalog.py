@@ -9,6 +9,7 @@ from textual.screen import Screen
 from orchestrator_tui.tui.screens.accounts import AccountsScreen
 from orchestrator_tui.tui.screens.analytics import AnalyticsScreen, ScopePicker
 from orchestrator_tui.tui.screens.dashboard import DashboardScreen
+from orchestrator_tui.tui.screens.files import ProjectFilesScreen
 from orchestrator_tui.tui.screens.form import FormModal
 from orchestrator_tui.tui.screens.handoff import (
     HandoffEditorScreen,
@@ -28,6 +29,7 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     ProjectsScreen,
     TimelineScreen,
     SessionDetailScreen,
+    ProjectFilesScreen,
     HandoffEditorScreen,
     VersionsModal,
     HandoffViewScreen,

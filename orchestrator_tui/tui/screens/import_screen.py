@@ -1,6 +1,10 @@
 """Import transcripts: pick a file or a folder (typed with completion, or from the tree), see
 what it holds, import it with a progress bar. Escape during an import cancels it, and then
-nothing is written."""
+nothing is written.
+
+A project export (``export --format json``) is recognised by its marker and recreates its
+project; when a project of that name exists here, the screen asks for another name (or
+cancel)."""
 
 from __future__ import annotations
 
@@ -27,15 +31,18 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from orchestrator_tui.errors import OrchestratorError
+from orchestrator_tui.errors import OrchestratorError, ValidationError
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.screens.form import FieldInput, FormModal
 from orchestrator_tui.tui.workers import db_work
+from orchestrator_tui.validation import clean_name
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
     from orchestrator_tui.services.imports import ImportPreview, ImportReport
+    from orchestrator_tui.services.project_import import ExportImportReport, ExportSummary
 
 FORMATS = (
     ("Detect automatically", ""),
@@ -84,6 +91,45 @@ def complete_path(value: str) -> str | None:
     return value + names[0][len(prefix) :]
 
 
+class RenameForm(FormModal[str]):
+    """The export's project exists here: import it under another name, or cancel."""
+
+    TITLE = "The project exists already"
+    SUBMIT_LABEL = "Import"
+    DESCRIPTION = "Checking the name"
+
+    def __init__(self, exported: str, existing: str) -> None:
+        super().__init__()
+        self.exported = exported
+        self.existing = existing
+
+    def intro(self) -> str:
+        return (
+            f"This database already has a project named {self.existing!r}. Import the "
+            f"export of {self.exported!r} under another name, or cancel (Escape): nothing "
+            "has been written."
+        )
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(
+            "name", "Import as", FieldInput(f"{self.exported} (imported)", max_length=200)
+        )
+
+    def validate(self) -> dict[str, str]:
+        try:
+            clean_name(self.value("name"))
+        except ValidationError as error:
+            return error.errors
+        return {}
+
+    def job(self, db: Database) -> str:
+        name = clean_name(self.value("name"))
+        taken = backend.project_import.project_name_taken(db, name)
+        if taken is not None:
+            raise ValidationError({"name": f"{taken!r} exists here too; choose another name"})
+        return name
+
+
 class ImportScreen(BaseScreen):
     CSS_PATH = "import.tcss"
     HELP_TITLE = "Import transcripts"
@@ -100,7 +146,7 @@ class ImportScreen(BaseScreen):
         self._initial_path = str(self.start) + os.sep
         self._shown: tuple[Path, str | None] | None = None  # what the panel describes
         self._cancel: threading.Event | None = None
-        self._importing: Worker[ImportReport | None] | None = None
+        self._importing: Worker[ImportReport | ExportImportReport | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -158,8 +204,16 @@ class ImportScreen(BaseScreen):
             return
         self._shown = (path, format_name)
 
+        app = self.orchestrator
+
         def look() -> tuple[Path, ImportPreview | str]:
             try:
+                if format_name is None and backend.project_import.is_export(path):
+                    summary = backend.project_import.read_summary(path)
+                    taken = backend.project_import.project_name_taken(
+                        app.database(), summary.project
+                    )
+                    return path, describe_export(summary, taken)
                 return path, backend.imports.preview(path, format_name)
             except OrchestratorError as error:
                 return path, str(error)
@@ -192,7 +246,7 @@ class ImportScreen(BaseScreen):
 
     # -- import ---------------------------------------------------------------------------
 
-    def action_run_import(self) -> None:
+    def action_run_import(self, rename: str | None = None) -> None:
         if self._importing is not None:
             return
         path, format_name = self.path(), self.format_name()
@@ -210,7 +264,11 @@ class ImportScreen(BaseScreen):
                 shown[0] = percent
                 self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
 
-        def job(db: Database) -> ImportReport:
+        def job(db: Database) -> ImportReport | ExportImportReport:
+            if format_name is None and backend.project_import.is_export(path):
+                return backend.project_import.import_export(
+                    db, path, rename=rename, progress=progress, cancel=cancel
+                )
             return backend.imports.import_path(
                 db, path, project=project, format_name=format_name, progress=progress, cancel=cancel
             )
@@ -230,8 +288,18 @@ class ImportScreen(BaseScreen):
         self._cancel = None
         self.query_one("#import-progress", ProgressBar).add_class("hidden")
 
-    def _imported(self, report: ImportReport) -> None:
+    def _imported(self, report: ImportReport | ExportImportReport) -> None:
+        from orchestrator_tui.services.project_import import ExportImportReport
+
         self._finished()
+        if isinstance(report, ExportImportReport):
+            self.query_one("#import-preview", Static).update(describe_export_report(report))
+            self.notify(
+                f"Imported the project {report.project} ({report.sessions:,} session(s)).",
+                markup=False,
+            )
+            self.changed()
+            return
         self.query_one("#import-preview", Static).update(describe_report(report))
         self.notify(
             f"Imported: {report.sessions_created:,} new session(s), "
@@ -242,9 +310,30 @@ class ImportScreen(BaseScreen):
         self.changed()
 
     def _failed(self, error: OrchestratorError) -> None:
+        from orchestrator_tui.services.project_import import ProjectExistsError
+
         self._finished()
+        if isinstance(error, ProjectExistsError):
+            self.query_one("#import-preview", Static).update(str(error))
+            exported = self.path()
+            self.app.push_screen(
+                RenameForm(error.name, error.existing),
+                lambda name: self._renamed(name, exported),
+            )
+            return
         self.query_one("#import-preview", Static).update(str(error))
         self.notify(str(error), severity="warning", markup=False)
+
+    def _renamed(self, name: str | None, exported: Path) -> None:
+        if name is None:
+            self.query_one("#import-preview", Static).update(
+                "Import cancelled: nothing was written."
+            )
+            self.notify("Nothing imported.", markup=False)
+        elif exported != self.path():
+            self.notify("The path changed meanwhile; press ctrl+s to import it.", markup=False)
+        else:
+            self.action_run_import(rename=name)
 
     def action_back(self) -> None:
         if self._cancel is not None:
@@ -281,6 +370,54 @@ def describe_preview(preview: ImportPreview) -> str:
         lines += ["", "Lines that will be skipped:"]
         lines += [f"  {problem}" for problem in preview.problems[:SHOWN_PROBLEMS]]
     lines += ["", "ctrl+s imports."]
+    return "\n".join(lines)
+
+
+def describe_export(summary: ExportSummary, taken: str | None) -> str:
+    counts = summary.counts
+    lines = [
+        f"A project export (version {summary.version}, orchestrator-tui "
+        f"{summary.app_version}), {fmt.size(summary.size)}",
+        f"Exported: {fmt.when(summary.exported_at)}",
+        "",
+        f"Project: {summary.project}",
+    ]
+    if summary.description:
+        lines.append(fmt.one_line(summary.description, 200))
+    lines += [
+        "",
+        f"{counts.get('sessions', 0):,} session(s), {counts.get('turns', 0):,} turn(s), "
+        f"{counts.get('handoff_versions', 0):,} handoff version(s)",
+        f"{counts.get('project_files', 0):,} file(s), {counts.get('knowledge_items', 0):,} "
+        f"knowledge item(s), {counts.get('handoff_queue', 0):,} queued handoff(s), "
+        f"{counts.get('accounts', 0):,} account(s)",
+        "",
+        "The project is recreated here with new ids; accounts are matched by name, or created.",
+        "The Project field above is not used: the export names its project.",
+    ]
+    if taken is not None:
+        lines.append(f"A project named {taken!r} exists here: ctrl+s will ask for another name.")
+    lines += ["", "ctrl+s imports."]
+    return "\n".join(lines)
+
+
+def describe_export_report(report: ExportImportReport) -> str:
+    renamed = f" (renamed from {report.renamed_from})" if report.renamed_from else ""
+    lines = [
+        f"Imported the project {report.project}{renamed}: {report.sessions:,} session(s), "
+        f"{report.turns:,} turn(s), {report.handoff_versions:,} handoff version(s), "
+        f"{report.files:,} file(s), {report.knowledge_items:,} knowledge item(s), "
+        f"{report.handoff_queue:,} queued handoff(s).",
+    ]
+    if report.accounts_created:
+        lines.append("Accounts created: " + ", ".join(report.accounts_created))
+    if report.accounts_matched:
+        lines.append("Accounts already here: " + ", ".join(report.accounts_matched))
+    if report.unlinked_transcripts:
+        lines.append(
+            f"{report.unlinked_transcripts:,} session(s) came from transcripts imported here "
+            "before; those transcripts stay linked to their first sessions."
+        )
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""One session: metadata, what it set out to do and did, both handoffs, its turns by page."""
+"""One session: metadata, what it set out to do and did, the files it changed (added, edited
+and deleted here), both handoffs, its turns by page."""
 
 from __future__ import annotations
 
@@ -9,10 +10,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Footer, Header, Markdown, Static
 
-from orchestrator_tui.records import Page, SessionDetail, TurnView
+from orchestrator_tui.records import Page, ProjectFileView, SessionDetail, TurnView
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui import format as fmt
 from orchestrator_tui.tui.screens.base import BaseScreen
+from orchestrator_tui.tui.screens.files import (
+    FileForm,
+    delete_file,
+    edit_file,
+    file_saved,
+    setup_rows_table,
+    show_rows,
+)
+from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
 
 if TYPE_CHECKING:
@@ -20,6 +30,7 @@ if TYPE_CHECKING:
 
 TURNS_PAGE = 25
 TURN_PREVIEW = 2000
+FILES_PAGE = 200  # the most important first
 
 
 class SessionDetailScreen(BaseScreen):
@@ -30,6 +41,9 @@ class SessionDetailScreen(BaseScreen):
         Binding("h", "handoff", "Handoff", tooltip="Open the handoff it produced in the editor"),
         Binding("y", "copy", "Copy", tooltip="Copy the handoff it produced"),
         Binding("l", "loaded", "Loaded", tooltip="Read the handoff it started from"),
+        Binding("f", "add_file", "Add file", tooltip="Record a file this session changed"),
+        Binding("e", "edit_file", "Edit file", tooltip="Edit the file selected in Files"),
+        Binding("x", "delete_file", "Delete file", tooltip="Delete the file selected in Files"),
         Binding("right_square_bracket", "page(1)", "Next page", tooltip="Next page of turns"),
         Binding("left_square_bracket", "page(-1)", "Prev page", tooltip="Previous page"),
         Binding("escape", "close", "Back", tooltip="Back to the timeline"),
@@ -42,12 +56,15 @@ class SessionDetailScreen(BaseScreen):
         self.detail: SessionDetail | None = None
         self.turn_offset = turn - turn % TURNS_PAGE
         self.turn_total = 0
+        self.files: dict[int, ProjectFileView] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="detail"):
             yield Static("Loading…", id="detail-meta", markup=False)
             yield Static("", id="detail-fields", markup=False)
+            yield Static("", id="detail-files-title", classes="section-title", markup=False)
+            yield PlainTable(id="detail-files", cursor_type="row")
             with Collapsible(title="Handoff it started from", id="detail-loaded", collapsed=True):
                 yield Markdown("", id="detail-loaded-text")
             with Collapsible(title="Handoff it produced", id="detail-produced", collapsed=False):
@@ -56,18 +73,22 @@ class SessionDetailScreen(BaseScreen):
             yield VerticalScroll(id="detail-turns")
         yield Footer()
 
+    def on_mount(self) -> None:
+        setup_rows_table(self.query_one("#detail-files", PlainTable))
+
     def reload(self) -> None:
 
         offset = self.turn_offset
 
-        def job(db: Database) -> tuple[SessionDetail, Page[TurnView]]:
+        def job(db: Database) -> tuple[SessionDetail, Page[TurnView], Page[ProjectFileView]]:
             detail = backend.sessions.get_session(db, self.session_id)
-            return detail, backend.sessions.turns(db, self.session_id, offset, TURNS_PAGE)
+            turns = backend.sessions.turns(db, self.session_id, offset, TURNS_PAGE)
+            return detail, turns, backend.files.session_files(db, self.session_id, 0, FILES_PAGE)
 
         db_work(self, job, self._show, group="detail", description="Loading the session")
 
-    def _show(self, loaded: tuple[SessionDetail, Page[TurnView]]) -> None:
-        detail, turns = loaded
+    def _show(self, loaded: tuple[SessionDetail, Page[TurnView], Page[ProjectFileView]]) -> None:
+        detail, turns, files = loaded
         self.detail = detail
         self.sub_title = f"{detail.project_name} · session #{detail.number}"
         credits = fmt.number(detail.credits_used)
@@ -94,6 +115,7 @@ class SessionDetailScreen(BaseScreen):
         ):
             sections.append(f"── {title} ──\n{text.strip() or '—'}")
         self.query_one("#detail-fields", Static).update("\n\n".join(sections))
+        self._show_files(files)
         loaded_handoff, produced = detail.loaded_handoff, detail.produced_handoff
         self.query_one("#detail-loaded", Collapsible).title = (
             f"Handoff it started from (session #{loaded_handoff.session_number}, "
@@ -113,6 +135,19 @@ class SessionDetailScreen(BaseScreen):
             produced.content if produced else "_No handoff yet._"
         )
         self._show_turns(turns)
+
+    def _show_files(self, files: Page[ProjectFileView]) -> None:
+        self.files = {item.id: item for item in files.items}
+        table = self.query_one("#detail-files", PlainTable)
+        show_rows(table, files.items)
+        table.set_class(not files.items, "hidden")
+        if files.total == 0:
+            title = "Files: none recorded (f adds one)"
+        elif files.total > len(files.items):
+            title = f"Files: the {len(files.items):,} most important of {files.total:,}"
+        else:
+            title = f"Files: {files.total:,} (f adds, e edits, x deletes the selected one)"
+        self.query_one("#detail-files-title", Static).update(title)
 
     def _show_turns(self, turns: Page[TurnView]) -> None:
         self.turn_total = turns.total
@@ -190,6 +225,25 @@ class SessionDetailScreen(BaseScreen):
         self.app.push_screen(
             HandoffViewScreen(self.detail.loaded_handoff, f"Session #{self.detail.number} loaded")
         )
+
+    def selected_file(self) -> ProjectFileView | None:
+        record_id = self.query_one("#detail-files", PlainTable).cursor_id()
+        return self.files.get(record_id) if record_id is not None else None
+
+    def action_add_file(self) -> None:
+        if self.detail is None:
+            return
+        where = f"session #{self.detail.number}"
+        self.app.push_screen(
+            FileForm(session_id=self.session_id, where=where),
+            lambda saved: file_saved(self, saved),
+        )
+
+    def action_edit_file(self) -> None:
+        edit_file(self, self.selected_file())
+
+    def action_delete_file(self) -> None:
+        delete_file(self, self.selected_file())
 
     def action_close(self) -> None:
         self.app.pop_screen()

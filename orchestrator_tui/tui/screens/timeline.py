@@ -48,6 +48,7 @@ class TimelineScreen(BaseScreen):
         ),
         Binding("y", "copy", "Copy", tooltip="Copy the selected session's handoff"),
         Binding("i", "import", "Import", tooltip="Import transcripts into this project"),
+        Binding("f", "files", "Files", tooltip="The project's files: each path, who touched it"),
         Binding("r", "refresh", "Refresh", tooltip="Read the sessions again"),
         Binding("escape", "back", "Projects", tooltip="Back to the project list", show=False),
     ]
@@ -200,6 +201,14 @@ class TimelineScreen(BaseScreen):
         from orchestrator_tui.tui.screens.import_screen import ImportScreen
 
         self.app.push_screen(ImportScreen(self.project.name if self.project else ""))
+
+    def action_files(self) -> None:
+        from orchestrator_tui.tui.screens.files import ProjectFilesScreen
+
+        if self.project is None:
+            self.notify("Open a project first (p, then Enter).", severity="warning")
+            return
+        self.app.push_screen(ProjectFilesScreen(self.project.id, self.project.name))
 
     def action_refresh(self) -> None:
         self.reload()
