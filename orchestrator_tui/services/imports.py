@@ -42,7 +42,7 @@ from orchestrator_tui.repositories import projects as project_repo
 from orchestrator_tui.repositories import sessions as session_repo
 from orchestrator_tui.validation import MAX_NAME, clean_name
 
-BATCH = 500  # turns per INSERT
+BATCH = 500  # rows per INSERT (turns, file changes)
 _TURNS: Table = ConversationTurn.__table__  # type: ignore[attr-defined]
 MAX_TURN_CHARS = 200_000  # longer turns are cut (with a note of how much)
 TITLE_CHARS = 500
@@ -300,6 +300,8 @@ class _Writer:
 
     def add_files(self, rows: list[Row]) -> None:
         self.pending_files.extend(rows)
+        if len(self.pending_files) >= BATCH:
+            self.flush()
 
     def flush(self) -> None:
         """Write the turns and files waiting (their sessions' rows are written already)."""
