@@ -9,9 +9,12 @@ per content block, each repeating the reply's ``usage`` with a partial output co
 The file is read twice, line by line, so memory stays bounded whatever its size:
 
 1. The scan keeps the link graph (integers in arrays, a few dozen bytes a record) and a few
-   small facts (session id, times, folder, branch, model, running token totals), and
-   reports malformed lines.
-2. The second pass streams the records again and yields the turns of the kept branches.
+   small facts (session id, times, folder, branch, model, running token totals), reports
+   malformed lines, and lists the lines of the records that give turns.
+2. The second pass parses again only the listed lines whose records are on the kept
+   branches (not bookkeeping lines, abandoned branches or repeats), and yields their turns.
+
+Lines are parsed with orjson where it gives what ``json`` gives (``fastjson``).
 
 Each pass tells ``progress`` every 256 KiB, as half of the bytes it has read (so the import's
 bar moves steadily through both).
@@ -58,6 +61,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from orchestrator_tui.importers import fastjson
 from orchestrator_tui.importers.model import (
     MAIN_THREAD,
     PROGRESS_EVERY,
@@ -80,6 +84,7 @@ SIDECHAIN = "sidechain"  # the thread of a subagent record without an agentId
 PENDING_CALLS = 4096  # tool calls waiting for their result, at most (the oldest are forgotten)
 SUMMARIES_KEPT = 64  # the last "summary" records, for the title
 RECENT_REPLIES = 256  # replies whose repeated records are still told apart, at most
+READ_BUFFER = 64 * 1024  # bytes read at a time: lines come 2.5 times faster than with 8 KiB
 
 TYPES = frozenset(
     {"user", "assistant", "summary", "file-history-snapshot", "progress", "queue-operation",
@@ -134,13 +139,14 @@ def parse(path: Path, problems: Problems, progress: Progress) -> Iterator[Event]
     """The one transcript of a session file: Start, its turns, its file changes, End."""
     # Two passes over the file: the progress reported is half a byte per byte in each.
     size = max(path.stat().st_size, 1)
-    with path.open("rb") as file:
+    with path.open("rb", buffering=READ_BUFFER) as file:
         scan = _Scan(path, problems)
         scan.read(file, lambda offset: progress(offset // 2))
     if not scan.claude:
         return
     scan.graph.select()
-    with path.open("rb") as file:
+    wanted = scan.emitted_lines()
+    with path.open("rb", buffering=READ_BUFFER) as file:
         yield Start(
             source_format=FORMAT,
             source_id=scan.source_id(path),
@@ -153,16 +159,43 @@ def parse(path: Path, problems: Problems, progress: Progress) -> Iterator[Event]
         file.seek(0)
         emitter = _Emitter(scan.graph)
         reported = 0
+        following = iter(wanted)
+        want = next(following, 0)
         for number, offset, raw in _lines(file):
             if offset - reported >= PROGRESS_EVERY:
                 progress((size + offset) // 2)
                 reported = offset
+            if number != want:
+                continue  # a line that gives no turn: not parsed again
+            want = next(following, 0)
             record = _load(raw)
             if isinstance(record, dict) and _invalid(record) is None:
                 yield from emitter.record(record, number)
         yield from emitter.finish()
         progress(size)
     yield End(ended_at=scan.last_time, usage=scan.usage())
+
+
+def _gives_turns(record: Record) -> bool:
+    """A record that ``_Emitter.record`` turns into events (whichever branch it is on)."""
+    kind = record.get("type")
+    return (
+        kind == "assistant"
+        or (kind == "user" and not record.get("isMeta"))
+        or (kind == "system" and record.get("subtype") == "compact_boundary")
+    )
+
+
+def _wide_usage(record: Record) -> bool:
+    """Token counts that the fast parser may have read as floats (see ``fastjson``)."""
+    if record.get("type") != "assistant":
+        return False
+    usage = record["message"].get("usage")
+    if isinstance(usage, dict):
+        for value in usage.values():
+            if type(value) is float and fastjson.is_wide(value):
+                return True
+    return False
 
 
 def _known_type(record: Record) -> bool:
@@ -184,7 +217,7 @@ def _load(raw: bytes) -> object:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return fastjson.loads(raw)
     except UnicodeDecodeError:
         return "not UTF-8 text"
     except (ValueError, RecursionError) as error:
@@ -309,10 +342,12 @@ class _Graph:
             self.flags.append(0)
         return index
 
-    def add(self, record: Record, number: int, titles: bool) -> None:
+    def add(self, record: Record, number: int, prompt: bool, titles: bool) -> int:
+        """Add a record's node (the first record of a uuid stands); its index. ``prompt``:
+        ``_is_prompt(record)``."""
         node = self._node(record["uuid"])
         if self.flags[node] & _PRESENT:
-            return  # the same record again: the first one stands
+            return node  # the same record again: the first one stands
         flags = _PRESENT | (_TITLE if titles else 0)
         if record.get("isSidechain") is True:
             flags |= _SIDE
@@ -322,10 +357,11 @@ class _Graph:
             if not parent and logical and record.get("subtype") == "compact_boundary":
                 parent = logical
             self.parent[node] = self._node(parent) if parent else 0
-            flags |= _PROMPT if _is_prompt(record) else 0
+            flags |= _PROMPT if prompt else 0
         self.line[node] = number
         self.flags[node] = flags
         self.order.append(node)
+        return node
 
     def select(self) -> None:
         """Mark the abandoned branches. Each loop is one pass over the nodes (a cycle of
@@ -402,6 +438,9 @@ class _Scan:
         default_factory=OrderedDict
     )
     totals: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    # The records that give turns: their lines, and their nodes (-1: without a uuid).
+    turn_lines: array[int] = field(default_factory=lambda: array("q"))
+    turn_nodes: array[int] = field(default_factory=lambda: array("q"))
 
     def read(self, file: IO[bytes], progress: Progress) -> None:
         reported = 0
@@ -418,14 +457,19 @@ class _Scan:
             if not isinstance(record, dict):
                 self.problems.report(self.path, number, "not a JSON object")
                 continue
-            if _known_type(record) or "sessionId" in record:
+            if not self.claude and (_known_type(record) or "sessionId" in record):
                 self.claude = True
             problem = _invalid(record)
             if problem is not None:
                 self.problems.report(self.path, number, problem)
                 continue
+            if _wide_usage(record):
+                record = json.loads(raw)  # an integer beyond 64 bits: exactly, as json reads it
             self._facts(record)
-            self._link(record, number)
+            node = self._link(record, number)
+            if _gives_turns(record):
+                self.turn_lines.append(number)
+                self.turn_nodes.append(node)
 
     def _facts(self, record: Record) -> None:
         main = record.get("isSidechain") is not True
@@ -487,10 +531,26 @@ class _Scan:
         for index, value in enumerate(counts):
             self.totals[index] += value - before[index]
 
-    def _link(self, record: Record, number: int) -> None:
+    def _link(self, record: Record, number: int) -> int:
+        """Add the record to the graph; its node, or -1 for a record without a uuid."""
         if isinstance(record.get("uuid"), str) and record["uuid"]:
-            titles = record.get("type") == "user" and _is_prompt(record)
-            self.graph.add(record, number, titles and bool(_title_of(record)))
+            prompt = _is_prompt(record)
+            return self.graph.add(record, number, prompt, prompt and bool(_title_of(record)))
+        return -1
+
+    def emitted_lines(self) -> array[int]:
+        """After ``graph.select``: the lines the second pass reads, in order. The records
+        that give turns, less those ``_Emitter.record`` would drop (on an abandoned branch,
+        or a repeat of an earlier record)."""
+        line, flags = self.graph.line, self.graph.flags
+        return array(
+            "q",
+            (
+                number
+                for number, node in zip(self.turn_lines, self.turn_nodes, strict=True)
+                if node < 0 or (line[node] == number and not flags[node] & _DROPPED)
+            ),
+        )
 
     def source_id(self, path: Path) -> str:
         if self.session_id is None:
@@ -598,6 +658,7 @@ class _Emitter:
         self.files: dict[str, FileChange] = {}  # each path once, its counts summed
 
     def record(self, record: Record, number: int) -> Iterator[Event]:
+        # The kinds handled here are those ``_gives_turns`` tells: the scan lists their lines.
         thread = _thread(record)
         uuid = record.get("uuid") or ""
         if uuid and not self.graph.kept(uuid, number):

@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any
 
-from sqlalchemy import Table, func
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Table, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import ConversationTurn, Project, ProjectFile, WorkSession, utcnow
@@ -41,7 +42,7 @@ from orchestrator_tui.repositories import projects as project_repo
 from orchestrator_tui.repositories import sessions as session_repo
 from orchestrator_tui.validation import MAX_NAME, clean_name
 
-BATCH = 500  # turns per INSERT
+BATCH = 500  # rows per INSERT (turns, file changes)
 _TURNS: Table = ConversationTurn.__table__  # type: ignore[attr-defined]
 MAX_TURN_CHARS = 200_000  # longer turns are cut (with a note of how much)
 TITLE_CHARS = 500
@@ -158,6 +159,7 @@ def import_path(
             report.files_read += 1
             if progress is not None:
                 progress(done, total)
+        writer.flush()
         report.bytes_read = done
     report.problems = problems.items
     report.problem_count = problems.count
@@ -171,14 +173,106 @@ def _checked(events: Iterable[Event], cancel: threading.Event | None) -> Iterato
         yield event
 
 
+Row = tuple[Any, ...]
+
+
+class _Insert:
+    """An INSERT of rows given as tuples (in ``columns`` order), with each column's type
+    applied to its values as SQLAlchemy Core would, but without Core's work for every row
+    (building a row's parameters costs Core about twice what SQLite takes to store it)."""
+
+    def __init__(
+        self, connection: Connection, table: Table, columns: tuple[str, ...], returning: bool
+    ) -> None:
+        statement = table.insert().returning(table.c.id) if returning else table.insert()
+        compiled = statement.compile(dialect=connection.dialect, column_keys=list(columns))
+        # The statement binds the given columns and those with a default: each must be given.
+        bound = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.params)
+        if sorted(bound) != sorted(columns):
+            raise ValueError(f"{table.name}: give exactly the columns {bound}")
+        self.connection = connection
+        self.sql = str(compiled)
+        order = [columns.index(name) for name in bound]
+        self.order = None if order == list(range(len(columns))) else order
+        self.names = None if compiled.positional else bound
+        self.processors = [
+            (index, processor)
+            for index, name in enumerate(columns)
+            if (processor := table.c[name].type.bind_processor(connection.dialect)) is not None
+        ]
+
+    def parameters(self, row: Row) -> Row | dict[str, Any]:
+        values = list(row)
+        for index, processor in self.processors:
+            values[index] = processor(values[index])
+        if self.order is not None:
+            values = [values[index] for index in self.order]
+        return tuple(values) if self.names is None else dict(zip(self.names, values, strict=True))
+
+    def many(self, rows: list[Row]) -> None:
+        if rows:
+            self.connection.exec_driver_sql(self.sql, [self.parameters(row) for row in rows])
+
+    def one(self, row: Row) -> int:
+        """Insert one row, returning its id (the statement was made with ``returning``)."""
+        return int(self.connection.exec_driver_sql(self.sql, self.parameters(row)).scalar_one())
+
+
+_SESSIONS: Table = WorkSession.__table__  # type: ignore[attr-defined]
+_FILES: Table = ProjectFile.__table__  # type: ignore[attr-defined]
+TURN_COLUMNS = (
+    "session_id", "position", "role", "content", "created_at", "source_message_id", "kind",
+    "tool_name", "is_error", "thread",
+)  # fmt: skip
+FILE_COLUMNS = (
+    "project_id", "session_id", "path", "change", "lines_added", "lines_removed", "importance",
+    "notes", "created_at",
+)  # fmt: skip
+# The columns an import sets, and those the row gets from their defaults (written out,
+# since these INSERTs bypass the ORM): the imported session's row in full.
+_SESSION_DEFAULTS: dict[str, Any] = {
+    "session_type": "development",
+    "objectives": "",
+    "accomplishments": "",
+    "blockers": "",
+    "next_steps": "",
+}
+SESSION_COLUMNS = (
+    "project_id", "number", "status", "title", "started_at", "ended_at", "working_directory",
+    "git_branch", "source_path", "source_format", "source_id", "model", "input_tokens",
+    "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "notes",
+    *_SESSION_DEFAULTS,
+)  # fmt: skip
+# What the end of a transcript may change in its session's row.
+_FINISHED = (
+    "title", "ended_at", "input_tokens", "output_tokens", "cache_read_input_tokens",
+    "cache_creation_input_tokens", "notes",
+)  # fmt: skip
+
+
 class _Writer:
-    """Turns a stream of events into rows, inside the caller's transaction."""
+    """Turns a stream of events into rows, inside the caller's transaction.
+
+    Rows are written with few statements: a new session's row once its transcript has
+    ended (or once its first batch of turns is due), turns and files in batches of
+    ``BATCH`` across transcripts, which ``flush`` writes out. Which transcripts are stored
+    already, the projects and their next session numbers are looked up once per import.
+    """
 
     def __init__(self, session: Session, report: ImportReport, project: str | None) -> None:
         self.session = session
+        self.connection = session.connection()
         self.report = report
         self.project = project
-        self._projects: dict[str, int] = {}
+        self._projects: dict[str, int] = {}  # casefolded name -> id
+        self._project_names: dict[int, str] = {}
+        self._numbers: dict[int, int] = {}  # project id -> its next session number
+        self._stored: dict[str, dict[str, int]] = {}  # format -> source id -> session id
+        self.sessions = _Insert(self.connection, _SESSIONS, SESSION_COLUMNS, True)
+        self._turns = _Insert(self.connection, _TURNS, TURN_COLUMNS, False)
+        self._files = _Insert(self.connection, _FILES, FILE_COLUMNS, False)
+        self.pending_turns: list[Row] = []
+        self.pending_files: list[Row] = []
 
     def write(self, path: Path, events: Iterable[Event]) -> None:
         current: _Transcript | None = None
@@ -199,10 +293,51 @@ class _Writer:
         if current is not None:
             current.finish(End())
 
+    def add_turns(self, rows: list[Row]) -> None:
+        self.pending_turns.extend(rows)
+        if len(self.pending_turns) >= BATCH:
+            self.flush()
+
+    def add_files(self, rows: list[Row]) -> None:
+        self.pending_files.extend(rows)
+        if len(self.pending_files) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the turns and files waiting (their sessions' rows are written already)."""
+        self._turns.many(self.pending_turns)
+        self._files.many(self.pending_files)
+        self.pending_turns = []
+        self.pending_files = []
+
     def redact(self, text: str) -> str:
         cleaned, counts = redact_counting(text)
-        self.report.redactions.update(counts)
+        if counts:
+            self.report.redactions.update(counts)
         return cleaned
+
+    def stored(self, source_format: str, source_id: str) -> int | None:
+        """The id of the session a transcript was imported into before, if it was."""
+        known = self._stored.get(source_format)
+        if known is None:
+            rows = self.connection.execute(
+                sa_select(_SESSIONS.c.source_id, _SESSIONS.c.id).where(
+                    _SESSIONS.c.source_format == source_format,
+                    _SESSIONS.c.source_id.is_not(None),
+                )
+            )
+            known = self._stored[source_format] = {source: id_ for source, id_ in rows}
+        return known.get(source_id)
+
+    def created(self, source_format: str, source_id: str, session_id: int) -> None:
+        self._stored.setdefault(source_format, {})[source_id] = session_id
+
+    def next_number(self, project_id: int) -> int:
+        number = self._numbers.get(project_id)
+        if number is None:
+            number = session_repo.next_number(self.session, project_id)
+        self._numbers[project_id] = number + 1
+        return number
 
     def project_id(self, working_directory: str | None) -> int:
         name = self.project or _project_name(working_directory)
@@ -225,7 +360,14 @@ class _Writer:
                 self.report.projects_created.append(name)
             assert found.id is not None
             self._projects[key] = found.id
+            self._project_names[found.id] = found.name
         return self._projects[key]
+
+    def project_name(self, project_id: int) -> str:
+        if project_id not in self._project_names:
+            project = self.session.get(Project, project_id)
+            self._project_names[project_id] = project.name if project is not None else ""
+        return self._project_names[project_id]
 
 
 def _project_name(working_directory: str | None) -> str | None:
@@ -240,57 +382,60 @@ class _Transcript:
 
     def __init__(self, writer: _Writer, path: Path, start: Start) -> None:
         self.writer = writer
-        self.session = writer.session
         self.start = start
-        existing = self.session.exec(
-            select(WorkSession).where(
-                WorkSession.source_format == start.source_format,
-                WorkSession.source_id == start.source_id,
-            )
-        ).first()
-        self.new = existing is None
-        if existing is None:
-            project_id = writer.project_id(start.working_directory)
-            existing = WorkSession(
-                project_id=project_id,
-                number=session_repo.next_number(self.session, project_id),
-                status=SessionStatus.IMPORTED.value,
-                title=writer.redact(start.title)[:TITLE_CHARS],
-                started_at=start.started_at or utcnow(),
-                ended_at=start.started_at,
-                working_directory=start.working_directory,
-                git_branch=start.git_branch,
-                source_path=str(path),
-                source_format=start.source_format,
-                source_id=start.source_id,
-                model=start.model,
-            )
-            self.session.add(existing)
-            self.session.flush()
-            self.known: set[str] = set()
-            self.position = 0
-        else:
-            self.known = set(
-                self.session.exec(
-                    select(ConversationTurn.source_message_id).where(
-                        ConversationTurn.session_id == existing.id,
-                        col(ConversationTurn.source_message_id).is_not(None),
-                    )
-                ).all()  # type: ignore[arg-type]
-            )
-            last = self.session.exec(
-                select(func.coalesce(func.max(ConversationTurn.position), -1)).where(
-                    ConversationTurn.session_id == existing.id
-                )
-            ).one()
-            self.position = int(last) + 1
-        assert existing.id is not None
-        self.work = existing
-        self.session_id = existing.id
-        self.added = 0
-        self.pending: list[dict[str, Any]] = []
+        self.turns: list[Row] = []  # this transcript's turns not written yet, less session_id
         self.files: dict[str, FileChange] = {}
         self.first_user = ""
+        self.added = 0
+        found = writer.stored(start.source_format, start.source_id)
+        self.new = found is None
+        self.session_id = found
+        self.written: dict[str, Any] = {}  # the row's values as the database has them
+        if found is None:
+            project_id = writer.project_id(start.working_directory)
+            self.values: dict[str, Any] = {
+                **_SESSION_DEFAULTS,
+                "project_id": project_id,
+                "number": writer.next_number(project_id),
+                "status": SessionStatus.IMPORTED.value,
+                "title": writer.redact(start.title)[:TITLE_CHARS],
+                "started_at": start.started_at or utcnow(),
+                "ended_at": start.started_at,
+                "working_directory": start.working_directory,
+                "git_branch": start.git_branch,
+                "source_path": str(path),
+                "source_format": start.source_format,
+                "source_id": start.source_id,
+                "model": start.model,
+                "input_tokens": None,
+                "output_tokens": None,
+                "cache_read_input_tokens": None,
+                "cache_creation_input_tokens": None,
+                "notes": "",
+            }
+            self.known: set[str] = set()
+            self.position = 0
+            return
+        writer.flush()  # the queries below see every row of this import
+        columns = ("project_id", "number", "source_path", *_FINISHED)
+        row = writer.connection.execute(
+            sa_select(*(_SESSIONS.c[name] for name in columns)).where(_SESSIONS.c.id == found)
+        ).one()
+        self.values = dict(zip(columns, row, strict=True))
+        self.written = dict(self.values)
+        self.known = set(
+            writer.connection.execute(
+                sa_select(_TURNS.c.source_message_id).where(
+                    _TURNS.c.session_id == found, _TURNS.c.source_message_id.is_not(None)
+                )
+            ).scalars()
+        )
+        last = writer.connection.execute(
+            sa_select(func.coalesce(func.max(_TURNS.c.position), -1)).where(
+                _TURNS.c.session_id == found
+            )
+        ).scalar_one()
+        self.position = int(last) + 1
 
     def add_turn(self, turn: Turn) -> None:
         if turn.source_id is not None:
@@ -304,24 +449,23 @@ class _Transcript:
         content = self.writer.redact(content)
         if not self.first_user and turn.role == "user" and turn.kind == "text":
             self.first_user = content
-        self.pending.append(
-            {
-                "session_id": self.session_id,
-                "position": self.position,
-                "role": turn.role if turn.role in ROLES else "system",
-                "content": content,
-                "created_at": turn.created_at,
-                "source_message_id": (turn.source_id or "")[:200] or None,
-                "kind": turn.kind if turn.kind in KINDS else "text",
-                "tool_name": (turn.tool_name or "")[:100] or None,
-                "is_error": turn.is_error,
-                "thread": turn.thread[:100],
-            }
+        self.turns.append(
+            (
+                self.position,
+                turn.role if turn.role in ROLES else "system",
+                content,
+                turn.created_at,
+                (turn.source_id or "")[:200] or None,
+                turn.kind if turn.kind in KINDS else "text",
+                (turn.tool_name or "")[:100] or None,
+                turn.is_error,
+                turn.thread[:100],
+            )
         )
         self.position += 1
         self.added += 1
-        if len(self.pending) >= BATCH:
-            self._flush_turns()
+        if len(self.turns) >= BATCH:
+            self._release_turns()
 
     def add_file(self, change: FileChange) -> None:
         before = self.files.get(change.path)
@@ -336,76 +480,106 @@ class _Transcript:
             )
 
     def finish(self, end: End) -> None:
-        self._flush_turns()
-        work = self.work
+        values = self.values
         if end.title:
-            work.title = self.writer.redact(end.title)[:TITLE_CHARS]
-        if not work.title and self.first_user:
-            work.title = " ".join(self.first_user.split())[:120]
+            values["title"] = self.writer.redact(end.title)[:TITLE_CHARS]
+        if not values["title"] and self.first_user:
+            values["title"] = " ".join(self.first_user.split())[:120]
         if end.ended_at is not None:
-            work.ended_at = end.ended_at
+            values["ended_at"] = end.ended_at
         if end.usage is not None:
-            work.input_tokens = end.usage.input_tokens
-            work.output_tokens = end.usage.output_tokens
-            work.cache_read_input_tokens = end.usage.cache_read_input_tokens
-            work.cache_creation_input_tokens = end.usage.cache_creation_input_tokens
+            values["input_tokens"] = end.usage.input_tokens
+            values["output_tokens"] = end.usage.output_tokens
+            values["cache_read_input_tokens"] = end.usage.cache_read_input_tokens
+            values["cache_creation_input_tokens"] = end.usage.cache_creation_input_tokens
         if end.notes:
             notes = [self.writer.redact(note) for note in end.notes]
-            kept = [note for note in notes if note not in work.notes.splitlines()]
-            work.notes = "\n".join(filter(None, [work.notes, *kept]))
-        self.session.add(work)
+            kept = [note for note in notes if note not in values["notes"].splitlines()]
+            values["notes"] = "\n".join(filter(None, [values["notes"], *kept]))
+        if self.session_id is None:
+            self._insert()
+        else:
+            changed = {
+                name: values[name] for name in _FINISHED if values[name] != self.written[name]
+            }
+            if changed:
+                self.writer.connection.execute(
+                    _SESSIONS.update().where(_SESSIONS.c.id == self.session_id).values(changed)
+                )
+        self._release_turns()
         self._write_files()
-        self.session.flush()
-        project = self.session.get(Project, work.project_id)
+        assert self.session_id is not None
         self.writer.report.sessions.append(
             ImportedSession(
                 session_id=self.session_id,
-                number=work.number,
-                project=project.name if project is not None else "",
-                title=work.title,
+                number=values["number"],
+                project=self.writer.project_name(values["project_id"]),
+                title=values["title"],
                 source_format=self.start.source_format,
-                source_path=work.source_path or "",
+                source_path=values["source_path"] or "",
                 turns_added=self.added,
                 new=self.new,
             )
         )
 
-    def _flush_turns(self) -> None:
-        if self.pending:
-            # The Core table, not the ORM entity: one executemany per batch (the ORM's bulk
-            # insert splits a batch wherever the rows' None values differ).
-            self.session.execute(_TURNS.insert(), self.pending)
-            self.pending = []
+    def _insert(self) -> None:
+        """Write the new session's row, as it is now."""
+        self.session_id = self.writer.sessions.one(
+            tuple(self.values[name] for name in SESSION_COLUMNS)
+        )
+        self.written = dict(self.values)
+        self.writer.created(self.start.source_format, self.start.source_id, self.session_id)
+
+    def _release_turns(self) -> None:
+        """Hand the turns gathered to the writer (after the row they belong to)."""
+        if not self.turns:
+            return
+        if self.session_id is None:
+            self._insert()
+        session_id = self.session_id
+        self.writer.add_turns([(session_id, *row) for row in self.turns])
+        self.turns = []
 
     def _write_files(self) -> None:
         if not self.files:
             return
-        stored = {
-            row.path: row
-            for row in self.session.exec(
-                select(ProjectFile).where(ProjectFile.session_id == self.session_id)
-            ).all()
-        }
+        stored: dict[str, int] = {}
+        if not self.new:
+            self.writer.flush()
+            stored = {
+                path: file_id
+                for path, file_id in self.writer.connection.execute(
+                    sa_select(_FILES.c.path, _FILES.c.id).where(
+                        _FILES.c.session_id == self.session_id
+                    )
+                )
+            }
+        rows: list[Row] = []
         for path, change in self.files.items():
             kind = change.change if change.change in CHANGES else "modified"
-            row = stored.get(path)
-            if row is None:
-                self.session.add(
-                    ProjectFile(
-                        project_id=self.work.project_id,
-                        session_id=self.session_id,
-                        path=path[:2000],
-                        change=kind,
-                        lines_added=max(change.lines_added, 0),
-                        lines_removed=max(change.lines_removed, 0),
-                        notes="From an imported transcript.",
+            added, removed = max(change.lines_added, 0), max(change.lines_removed, 0)
+            file_id = stored.get(path)
+            if file_id is None:
+                rows.append(
+                    (
+                        self.values["project_id"],
+                        self.session_id,
+                        path[:2000],
+                        kind,
+                        added,
+                        removed,
+                        3,
+                        "From an imported transcript.",
+                        utcnow(),
                     )
                 )
             else:  # imported again: the transcript's totals replace the earlier ones
-                row.change = kind
-                row.lines_added = max(change.lines_added, 0)
-                row.lines_removed = max(change.lines_removed, 0)
-                self.session.add(row)
+                self.writer.connection.execute(
+                    _FILES.update()
+                    .where(_FILES.c.id == file_id)
+                    .values(change=kind, lines_added=added, lines_removed=removed)
+                )
+        self.writer.add_files(rows)
 
 
 @dataclass(frozen=True)
