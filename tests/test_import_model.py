@@ -10,6 +10,7 @@ from orchestrator_tui.importers.model import (
     Start,
     TitleGate,
     Turn,
+    edit_counts,
 )
 
 
@@ -45,3 +46,14 @@ def test_the_gate_opens_early_when_too_much_waits() -> None:
     big = Turn("assistant", "x" * (HOLD_CHARS + 1))
     released = list(gate.send(big, titled=False))
     assert isinstance(released[0], Start) and released[1] is big
+
+
+def test_edit_counts_leave_out_the_context_both_sides_share() -> None:
+    old = ["def f():", "    return 1", ""]
+    new = ["def f():", "    x = 2", "    return x", ""]
+    assert edit_counts(old, new) == (2, 1)
+    assert edit_counts([], ["a", "b"]) == (2, 0)
+    assert edit_counts(["a", "b"], []) == (0, 2)
+    assert edit_counts(["same"], ["same"]) == (0, 0)
+    # a repeated line is counted once as context, not on both ends
+    assert edit_counts(["x"], ["x", "x"]) == (1, 0)

@@ -39,6 +39,7 @@ from orchestrator_tui.importers.model import (
     Start,
     TitleGate,
     Turn,
+    edit_counts,
     shorten,
     title_line,
 )
@@ -262,19 +263,6 @@ def _trim_blank(lines: list[str]) -> Iterable[str]:
     return lines[:end]
 
 
-def _edit_counts(old: list[str], new: list[str]) -> tuple[int, int]:
-    """Lines added and removed by replacing ``old`` with ``new``; the lines both begin or
-    end with are context, not changes."""
-    same = min(len(old), len(new))
-    head = 0
-    while head < same and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < same - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    return len(new) - head - tail, len(old) - head - tail
-
-
 def _looks_like_path(line: str) -> bool:
     """A line that can name the file of an edit block (not a fence, marker or sentence)."""
     if (
@@ -314,7 +302,7 @@ def proposed_edits(reply: str) -> dict[str, list[int]]:
                     target.append(lines[index])
                 index += 1
             if path:
-                added, removed = _edit_counts(old, new)
+                added, removed = edit_counts(old, new)
                 total = counts.setdefault(path, [0, 0])
                 total[0] += added
                 total[1] += removed

@@ -75,6 +75,7 @@ from orchestrator_tui.importers.model import (
     Start,
     Turn,
     Usage,
+    edit_counts,
     parse_time,
     shorten,
 )
@@ -614,20 +615,6 @@ def _line_count(text: str) -> int:
     return len(text.splitlines())
 
 
-def _edit_counts(old: str, new: str) -> tuple[int, int]:
-    """Lines added and removed by replacing ``old`` with ``new``. Leading and trailing lines
-    both share are context (Edit's old_string carries some to be unique), not changes."""
-    before, after = old.splitlines(), new.splitlines()
-    same = min(len(before), len(after))
-    head = 0
-    while head < same and before[head] == after[head]:
-        head += 1
-    tail = 0
-    while tail < same - head and before[-1 - tail] == after[-1 - tail]:
-        tail += 1
-    return len(after) - head - tail, len(before) - head - tail
-
-
 def _key_input(name: str, tool_input: object) -> str:
     """The input that says what a call did (its command, file, pattern, url...), on one line."""
     if not isinstance(tool_input, dict):
@@ -820,8 +807,9 @@ def _file_op(name: str, tool_input: object) -> _FileOp | None:
     for edit in edits:
         if isinstance(edit, dict):
             old, new = edit.get("old_string"), edit.get("new_string")
-            plus, minus = _edit_counts(
-                old if isinstance(old, str) else "", new if isinstance(new, str) else ""
+            plus, minus = edit_counts(
+                old.splitlines() if isinstance(old, str) else [],
+                new.splitlines() if isinstance(new, str) else [],
             )
             added += plus
             removed += minus

@@ -158,6 +158,20 @@ def shorten(text: str, limit: int = TOOL_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def edit_counts(old: list[str], new: list[str]) -> tuple[int, int]:
+    """Lines added and removed by replacing the lines ``old`` with ``new``. The lines both
+    begin or end with are context (an edit's old text carries some to be unique), not
+    changes."""
+    same = min(len(old), len(new))
+    head = 0
+    while head < same and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < same - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return len(new) - head - tail, len(old) - head - tail
+
+
 def title_line(text: str) -> str:
     """``text`` on one line, shortened to a title."""
     return shorten(" ".join(text.split()), TITLE_LIMIT)
