@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import re
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -39,6 +40,8 @@ STATUSES = tuple(status.value for status in AccountStatus)
 BATCH_COLUMNS = ("name", "platform", "credits", "specialization")
 MAX_BATCH_ROWS = 5000
 MAX_BATCH_ERRORS = 20  # reported one by one; the rest are counted
+_GROUPED_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})*")
+_GROUP_RE = re.compile(r"[0-9]{3}")
 
 
 # --- resets --------------------------------------------------------------------------------
@@ -358,7 +361,7 @@ def parse_batch(text: str) -> tuple[list[BatchRow], dict[int, str]]:
     why each refused line was refused (by line number).
 
     CSV: a specialization with commas is quoted, or simply written on (the cells after the
-    third are its tags). A first line that starts with ``name`` is a header; empty lines and
+    third are its tags); credits written ``2,500`` without quotes are read as 2500. A first line that starts with ``name`` is a header; empty lines and
     lines starting with ``#`` are skipped; an empty platform is "other".
     """
     if len(text) > MAX_TEXT * 10:
@@ -366,7 +369,7 @@ def parse_batch(text: str) -> tuple[list[BatchRow], dict[int, str]]:
     rows: list[BatchRow] = []
     errors: dict[int, str] = {}
     first_seen: dict[str, int] = {}
-    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True, strict=True)
     header_possible = True
     while True:
         line = reader.line_num + 1
@@ -388,6 +391,8 @@ def parse_batch(text: str) -> tuple[list[BatchRow], dict[int, str]]:
             errors[line] = f"expected {','.join(BATCH_COLUMNS)} (got {len(cells)} value(s))"
             continue
         name, platform, credits, *tags = cells
+        while tags and _GROUP_RE.fullmatch(tags[0]) and _GROUPED_RE.fullmatch(credits):
+            credits += "," + tags.pop(0)  # 2,500 unquoted: thousands, not a tag "500"
         fields = AccountFields(
             name=name,
             platform=platform or "other",

@@ -101,7 +101,8 @@ def _span(delta: timedelta) -> str:
     if hours < 48:
         count = round(hours)
         return f"{count} hour{'s' if count != 1 else ''}"
-    return f"{round(hours / 24)} days"
+    days, rest = divmod(round(hours), 24)
+    return f"{days} days" + (f" {rest} hour{'s' if rest != 1 else ''}" if rest else "")
 
 
 def reset_words(account: Account, now: datetime) -> str:
