@@ -70,8 +70,11 @@ def add_periods(moment: datetime, cadence: str, count: int = 1) -> datetime:
 
 
 def first_reset(cadence: str, now: datetime) -> datetime | None:
-    """When credits first come back for an account given a cadence now: one period on."""
-    return None if cadence == "none" else add_periods(now, cadence)
+    """When credits first come back for an account given a cadence now: one period on (to
+    the minute)."""
+    if cadence == "none":
+        return None
+    return add_periods(now.replace(second=0, microsecond=0), cadence)
 
 
 def reset_after(cadence: str, scheduled: datetime, now: datetime) -> datetime | None:
@@ -361,8 +364,9 @@ def parse_batch(text: str) -> tuple[list[BatchRow], dict[int, str]]:
     why each refused line was refused (by line number).
 
     CSV: a specialization with commas is quoted, or simply written on (the cells after the
-    third are its tags); credits written ``2,500`` without quotes are read as 2500. A first line that starts with ``name`` is a header; empty lines and
-    lines starting with ``#`` are skipped; an empty platform is "other".
+    third are its tags); credits written ``2,500`` without quotes are read as 2500. A first
+    line that starts with ``name`` is a header; empty lines and lines starting with ``#`` are
+    skipped; an empty platform is "other".
     """
     if len(text) > MAX_TEXT * 10:
         raise ValidationError({"batch": f"too long: {len(text):,} characters"})

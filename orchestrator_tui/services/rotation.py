@@ -369,7 +369,7 @@ def _briefing(
         lines += ["", "## Open blockers", *_items(latest.blockers)]
     running = session_repo.in_progress(session, project.id)
     if running is not None:
-        objectives = running.objectives.strip()
+        objectives = "; ".join(split_items(running.objectives))
         lines += [
             "",
             "## Still open",

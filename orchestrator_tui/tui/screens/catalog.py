@@ -15,6 +15,7 @@ from orchestrator_tui.tui.screens.handoff import (
     VersionsModal,
 )
 from orchestrator_tui.tui.screens.import_screen import ImportScreen
+from orchestrator_tui.tui.screens.pool import BriefingScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
 from orchestrator_tui.tui.screens.settings import SettingsForm
@@ -30,6 +31,7 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     VersionsModal,
     HandoffViewScreen,
     AccountsScreen,
+    BriefingScreen,
     ImportScreen,
     SettingsForm,
     FormModal,

@@ -30,6 +30,12 @@ class SessionDetailScreen(BaseScreen):
         Binding("h", "handoff", "Handoff", tooltip="Open the handoff it produced in the editor"),
         Binding("y", "copy", "Copy", tooltip="Copy the handoff it produced"),
         Binding("l", "loaded", "Loaded", tooltip="Read the handoff it started from"),
+        Binding(
+            "o",
+            "rotate",
+            "Rotate",
+            tooltip="Its account ran out: rotate to the next, queue a briefing",
+        ),
         Binding("right_square_bracket", "page(1)", "Next page", tooltip="Next page of turns"),
         Binding("left_square_bracket", "page(-1)", "Prev page", tooltip="Previous page"),
         Binding("escape", "close", "Back", tooltip="Back to the timeline"),
@@ -189,6 +195,13 @@ class SessionDetailScreen(BaseScreen):
         self.app.push_screen(
             HandoffViewScreen(self.detail.loaded_handoff, f"Session #{self.detail.number} loaded")
         )
+
+    def action_rotate(self) -> None:
+        from orchestrator_tui.tui.screens.timeline import rotate_session_account
+
+        d = self.detail
+        if d is not None:
+            rotate_session_account(self, d.status, d.account_name, d.project_id, d.number)
 
     def action_close(self) -> None:
         self.app.pop_screen()
