@@ -22,7 +22,7 @@ SnapCompare = Callable[..., bool]
 @pytest.fixture
 def demo_app(db: Database, db_url: str) -> Iterator[OrchestratorApp]:
     demo.load_demo(db, now=demo.DEMO_NOW)
-    yield OrchestratorApp(db_url)
+    yield OrchestratorApp(db_url, clock=lambda: demo.DEMO_NOW)
 
 
 def keys(*pressed: str) -> Callable[[Pilot[None]], Awaitable[None]]:
@@ -69,6 +69,11 @@ def test_handoff_editor(snap_compare: SnapCompare, demo_app: OrchestratorApp) ->
 
 def test_account_pool(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("a"))
+
+
+def test_new_session_form(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    """The recommended account preselected, with its reasons."""
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("down", "enter", "n"))
 
 
 def test_help(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:

@@ -195,9 +195,8 @@ class NewSessionForm(FormModal[StartedSession]):
 
     def intro(self) -> str:
         return (
-            "The recommended account is preselected; why it is recommended shows below it. "
-            "The previous session's handoff (and any rotation briefing waiting in the queue) "
-            "is loaded and shown as soon as the session starts."
+            "The recommended account is preselected, with why. The previous handoff (and any "
+            "queued rotation briefing) loads as the session starts."
         )
 
     def _preselected(self) -> str:
