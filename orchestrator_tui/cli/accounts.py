@@ -164,7 +164,7 @@ def _edit_usage(args: argparse.Namespace) -> str | None:
 def cmd_account_delete(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services.accounts import delete_account
 
-    db = open_db(url)
+    db, notes = open_pool(url)
     try:
         account = delete_account(db, args.name)
     finally:
@@ -172,6 +172,7 @@ def cmd_account_delete(args: argparse.Namespace, url: str) -> Result:
     return Result(
         {"account": to_jsonable(account)},
         f"Deleted account {account.name!r} (id {account.id}); its sessions keep its name.",
+        notes,
     )
 
 
@@ -258,7 +259,7 @@ def cmd_account_rotate(args: argparse.Namespace, url: str) -> Result:
 def cmd_account_queue(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services.rotation import queue
 
-    db = open_db(url, create=False)
+    db, notes = open_pool(url, create=False)
     try:
         items = queue(db, args.project, status=None if args.all else "pending")
     finally:
@@ -278,7 +279,7 @@ def cmd_account_queue(args: argparse.Namespace, url: str) -> Result:
                 )
             )
         text = "\n".join(lines)
-    return Result({"queue": to_jsonable(items), "total": len(items)}, text)
+    return Result({"queue": to_jsonable(items), "total": len(items)}, text, notes)
 
 
 def _account_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
