@@ -198,6 +198,8 @@ class SessionDetail:
 class StartedSession:
     session: SessionDetail
     previous_handoff: HandoffView | None
+    # Rotation briefings that were waiting in the handoff queue, newest first.
+    queued_handoffs: list[QueuedHandoff] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -481,3 +483,89 @@ class FileSummary:
     importance: int  # the highest of its rows
     last_change: str  # the change of its latest row
     last_touched_at: datetime
+
+
+# --- The account pool's planning: resets, recommendations, rotation, the handoff queue ----
+
+
+@dataclass(frozen=True)
+class AccountReset:
+    """One account whose credits came back when its reset time passed."""
+
+    name: str
+    credits_restored: int  # what it had before: credits_remaining went back to the limit
+    credit_limit: int
+    previous_status: str
+    status: str
+    next_reset_at: datetime | None  # the one after this reset (None: a one-off reset)
+
+
+@dataclass(frozen=True)
+class RankedAccount:
+    """An account that qualifies for a project's next session, with why it ranks where it
+    does (``reasons``, in plain words, most important first)."""
+
+    id: int
+    name: str
+    platform: str
+    status: str
+    credits_remaining: int
+    credit_limit: int
+    reset_cadence: str
+    next_reset_at: datetime | None
+    last_used_at: datetime | None
+    specialization_matches: list[str]
+    covers_typical_cost: bool
+    resets_soon: bool
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class ExcludedAccount:
+    """An account that does not qualify, and why not."""
+
+    name: str
+    status: str
+    credits_remaining: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    ranked: list[RankedAccount]
+    excluded: list[ExcludedAccount]
+    min_credits: int
+    project: str | None
+    typical_cost: int | None  # median credits of the project's completed sessions
+    keywords: list[str]  # what specializations were matched against
+    # The account the newest pending rotation briefing of the project was written for.
+    queued_account: str | None = None
+
+    @property
+    def best(self) -> RankedAccount | None:
+        return self.ranked[0] if self.ranked else None
+
+
+@dataclass(frozen=True)
+class QueuedHandoff:
+    """A briefing in the handoff queue, waiting for (or loaded by) a project's next session."""
+
+    id: int
+    project_id: int
+    project_name: str
+    from_account: str | None
+    to_account: str | None
+    content: str
+    status: str  # pending, consumed
+    created_at: datetime
+    consumed_by_session_id: int | None
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What rotating an account out did: the account marked exhausted, the one picked next
+    and the briefing queued for the project's next session."""
+
+    from_account: AccountView
+    to_account: RankedAccount
+    queued: QueuedHandoff

@@ -6,6 +6,7 @@ Light on purpose: the TUI imports it before the database layer loads.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from orchestrator_tui.errors import ValidationError
 from orchestrator_tui.records import (
@@ -97,6 +98,24 @@ def check_session_type(value: str) -> str:
 
 def check_reset_cadence(value: str) -> str:
     return check_choice(value.strip().lower(), RESET_CADENCES, "reset_cadence")
+
+
+def parse_time(raw: str | datetime, field: str) -> datetime:
+    """A moment typed as ISO 8601 (``2026-12-01``, ``2026-12-01 09:00``, with ``Z`` or an
+    offset); without a zone it is UTC. Returned in UTC."""
+    if isinstance(raw, datetime):
+        moment = raw
+    else:
+        text = raw.strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                {field: f"{text!r} is not a date and time (YYYY-MM-DD or YYYY-MM-DD HH:MM)"}
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def completion_errors(

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 
 
 def cmd_session_start(args: argparse.Namespace, url: str) -> Result:
+    from orchestrator_tui.cli.accounts import open_pool
     from orchestrator_tui.services.sessions import start_session
 
-    db = open_db(url)
+    db, notes = open_pool(url)
     try:
         started = start_session(
             db,
@@ -54,9 +55,12 @@ def cmd_session_start(args: argparse.Namespace, url: str) -> Result:
         "previous_handoff": previous.content if previous else None,
         "previous_handoff_id": previous.id if previous else None,
         "previous_session_number": previous.session_number if previous else None,
+        "queued_handoffs": to_jsonable(started.queued_handoffs),
     }
     account = f" on {work.account_name}" if work.account_name else ""
     text = f"Started session #{work.number} of {work.project_name!r} (id {work.id}){account}."
+    for queued in started.queued_handoffs:
+        text += f"\n\nRotation briefing from the handoff queue:\n\n{queued.content.rstrip()}"
     if previous is not None:
         text += (
             f"\n\nHandoff from session #{previous.session_number} "
@@ -64,16 +68,17 @@ def cmd_session_start(args: argparse.Namespace, url: str) -> Result:
         )
     else:
         text += "\nNo earlier handoff to load: this is a fresh start."
-    return Result(payload, text)
+    return Result(payload, text, notes)
 
 
 def cmd_session_complete(args: argparse.Namespace, url: str) -> Result:
+    from orchestrator_tui.cli.accounts import open_pool
     from orchestrator_tui.services import handoffs
     from orchestrator_tui.services.sessions import complete_session
 
     provider = args.provider
     settings = handoff_settings(args)
-    db = open_db(url)
+    db, notes = open_pool(url)
     try:
         detail = complete_session(
             db,
@@ -114,7 +119,7 @@ def cmd_session_complete(args: argparse.Namespace, url: str) -> Result:
     if detail.account_name is not None:
         text += f"; {detail.account_name} has {credits_text(detail.account_credits_remaining)} left"
     text += "."
-    result = Result(payload, text)
+    result = Result(payload, text, notes)
     if handoff is not None:
         result.text += (
             f"\n\nHandoff (version {handoff.version}, {handoff.provider}, id {handoff.id}):"

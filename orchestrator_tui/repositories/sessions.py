@@ -88,3 +88,13 @@ def to_row(work: WorkSession, project_name: str, turn_count: int, has_handoff: b
         has_handoff=has_handoff,
         title=work.title,
     )
+
+
+def completed_credits(session: Session, project_id: int) -> list[int]:
+    """The credits each completed session of a project used."""
+    query = select(WorkSession.credits_used).where(
+        WorkSession.project_id == project_id,
+        WorkSession.status == "completed",
+        col(WorkSession.credits_used).is_not(None),
+    )
+    return [credits for credits in session.exec(query).all() if credits is not None]

@@ -26,6 +26,7 @@ from orchestrator_tui.redact import redact
 from orchestrator_tui.repositories import accounts as account_repo
 from orchestrator_tui.repositories import handoffs as handoff_repo
 from orchestrator_tui.repositories import projects as project_repo
+from orchestrator_tui.repositories import queue as queue_repo
 from orchestrator_tui.repositories import sessions as repo
 from orchestrator_tui.repositories import turns as turn_repo
 from orchestrator_tui.validation import check_session_type, clean_text, completion_errors
@@ -42,7 +43,8 @@ def start_session(
     session_type: str = "development",
     title: str = "",
 ) -> StartedSession:
-    """Open the next numbered session of a project; it loads the latest handoff."""
+    """Open the next numbered session of a project; it loads the latest handoff and the
+    rotation briefings waiting in the handoff queue (marked consumed by this session)."""
     session_type = check_session_type(session_type)
     objectives = clean_text(objectives, "objectives")
     title = clean_text(title, "title")[:500]
@@ -81,8 +83,15 @@ def start_session(
         session.add(work)
         session.flush()
         assert work.id is not None
+        queued = []
+        for item in queue_repo.pending(session, found.id):
+            item.status = queue_repo.CONSUMED
+            item.consumed_by_session_id = work.id
+            queued.append(queue_repo.to_view(item, found.name))
         detail = _detail(session, work)
-    return StartedSession(session=detail, previous_handoff=detail.loaded_handoff)
+    return StartedSession(
+        session=detail, previous_handoff=detail.loaded_handoff, queued_handoffs=queued
+    )
 
 
 def _check_usable(account: Account) -> None:

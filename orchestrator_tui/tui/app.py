@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -29,7 +30,7 @@ from orchestrator_tui.tui.workers import db_work
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
-    from orchestrator_tui.records import ProjectTimeline
+    from orchestrator_tui.records import AccountReset, ProjectTimeline
     from orchestrator_tui.settings import HandoffSettings
     from orchestrator_tui.tui.screens.handoff import HandoffEditorScreen
 
@@ -42,6 +43,7 @@ MODE_KEYS = {
     "analytics": "s",
     "troubleshoot": "f6",
 }
+RESET_CHECK_SECONDS = 60  # how often the due credit resets are applied while the app runs
 
 
 def _dashboard() -> Screen[None]:
@@ -123,9 +125,11 @@ class OrchestratorApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Leave orchestrator-tui"),
     ]
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.database_url = database_url
+        # The time the account pool is planned at (resets, recommendations); fixed in tests.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._db: Database | None = None
         self._db_error: str | None = None
         self._db_ready = threading.Event()
@@ -151,12 +155,14 @@ class OrchestratorApp(App[None]):
             description="Opening the database",
             exit_on_error=False,
         )
+        self.set_interval(RESET_CHECK_SECONDS, self._check_resets)
 
     def _open_database(self) -> None:
         try:
             from orchestrator_tui.db.database import Database
 
             self._db = Database.open(self.database_url)
+            self._apply_resets_at_start(self._db)
         except OrchestratorError as error:
             self._db_error = str(error)
         except Exception as error:  # SQLAlchemy and OS errors: unreadable file, bad URL...
@@ -171,6 +177,37 @@ class OrchestratorApp(App[None]):
             message = f"{self._db_error}\n\nPress ctrl+q to quit."
             screen = MessageScreen("Database unavailable", message, closable=False)
             self.call_from_thread(self.push_screen, screen)
+
+    def _apply_resets_at_start(self, db: Database) -> None:
+        """Credits whose reset time passed while the app was closed come back before any
+        screen reads the pool (a failure here is reported, and does not keep the app shut)."""
+        try:
+            resets = backend.accounts.apply_due_resets(db, self.clock())
+        except Exception as error:
+            log.exception("applying the credit resets failed")
+            message = f"The credit resets could not be applied: {error}"
+            self.call_from_thread(self.notify, message, severity="warning")
+            return
+        if resets:
+            self.call_from_thread(self._report_resets, resets)
+
+    def _check_resets(self) -> None:
+        if self._db is None:
+            return
+        db_work(
+            self,
+            lambda db: backend.accounts.apply_due_resets(db, self.clock()),
+            self._report_resets,
+            group="resets",
+            description="Applying the credit resets",
+        )
+
+    def _report_resets(self, resets: list[AccountReset]) -> None:
+        if not resets:
+            return
+        names = ", ".join(f"{reset.name} ({reset.credit_limit:,})" for reset in resets)
+        self.notify(f"Credits reset: {names}.", title="Account pool")
+        self.data_changed()
 
     def database(self) -> Database:
         """The open database. Blocks until it is open: call it from thread workers only."""

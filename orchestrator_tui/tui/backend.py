@@ -39,6 +39,9 @@ if TYPE_CHECKING:
         projects as projects,
     )
     from orchestrator_tui.services import (
+        rotation as rotation,
+    )
+    from orchestrator_tui.services import (
         sessions as sessions,
     )
 else:

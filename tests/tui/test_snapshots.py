@@ -23,7 +23,7 @@ SnapCompare = Callable[..., bool]
 @pytest.fixture
 def demo_app(db: Database, db_url: str) -> Iterator[OrchestratorApp]:
     demo.load_demo(db, now=demo.DEMO_NOW)
-    yield OrchestratorApp(db_url)
+    yield OrchestratorApp(db_url, clock=lambda: demo.DEMO_NOW)
 
 
 def keys(*pressed: str) -> Callable[[Pilot[None]], Awaitable[None]]:
@@ -77,6 +77,11 @@ def test_analytics(
 ) -> None:
     monkeypatch.setattr(analytics, "utcnow", lambda: demo.DEMO_NOW)  # the demo's own clock
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("s"))
+
+
+def test_new_session_form(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    """The recommended account preselected, with its reasons."""
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("down", "enter", "n"))
 
 
 def test_help(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:

@@ -17,6 +17,7 @@ from orchestrator_tui.tui.screens.handoff import (
     VersionsModal,
 )
 from orchestrator_tui.tui.screens.import_screen import ImportScreen
+from orchestrator_tui.tui.screens.pool import BriefingScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
 from orchestrator_tui.tui.screens.settings import SettingsForm
@@ -36,6 +37,7 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     AccountsScreen,
     AnalyticsScreen,
     ScopePicker,
+    BriefingScreen,
     ImportScreen,
     TroubleshootScreen,
     SettingsForm,

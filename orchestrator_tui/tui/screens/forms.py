@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,12 +23,13 @@ from orchestrator_tui.records import (
     AccountStatus,
     AccountView,
     ProjectSummary,
+    Recommendation,
     SessionDetail,
     StartedSession,
 )
 from orchestrator_tui.tui import backend
 from orchestrator_tui.tui.screens.form import FieldInput, FormModal
-from orchestrator_tui.validation import clean_name, completion_errors, parse_credits
+from orchestrator_tui.validation import clean_name, completion_errors, parse_credits, parse_time
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from orchestrator_tui.tui.app import CompletionDraft
 
 NO_ACCOUNT = "—"
+RESET_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -119,6 +123,16 @@ class AccountForm(FormModal[AccountView]):
                 allow_blank=False,
             ),
         )
+        yield from self.field(
+            "next_reset_at",
+            "Next reset, UTC (blank: one period of the cadence from now)",
+            FieldInput(
+                a.next_reset_at.astimezone(UTC).strftime(RESET_FORMAT)
+                if a and a.next_reset_at
+                else "",
+                placeholder="e.g. 2026-12-01 00:00",
+            ),
+        )
         yield from self.field("notes", "Notes", FieldInput(a.notes if a else ""))
 
     def _select(self, name: str) -> str:
@@ -136,11 +150,17 @@ class AccountForm(FormModal[AccountView]):
             specialization=self.value("specialization"),
             notes=self.value("notes"),
             reset_cadence=self._select("reset_cadence"),
+            next_reset_at=self.value("next_reset_at"),
         )
 
     def validate(self) -> dict[str, str]:
         errors: dict[str, str] = {}
-        for name, check in (("name", clean_name), ("credit_limit", parse_credits)):
+        checks: tuple[tuple[str, Callable[[str], object]], ...] = (
+            ("name", clean_name),
+            ("credit_limit", parse_credits),
+            ("next_reset_at", lambda raw: parse_time(raw, "next_reset_at") if raw.strip() else 0),
+        )
+        for name, check in checks:
             try:
                 check(self.value(name))
             except ValidationError as error:
@@ -148,46 +168,66 @@ class AccountForm(FormModal[AccountView]):
         return errors
 
     def job(self, db: Database) -> AccountView:
-
+        now = self.orchestrator.clock()
         if self.account is None:
-            return backend.accounts.create_account(db, self._fields())
-        return backend.accounts.update_account(db, self.account.id, self._fields())
+            return backend.accounts.create_account(db, self._fields(), now)
+        return backend.accounts.update_account(db, self.account.id, self._fields(), now)
 
 
 class NewSessionForm(FormModal[StartedSession]):
-    """Start the next session of a project on an account from the pool."""
+    """Start the next session of a project on an account from the pool: the recommended one
+    is preselected, and why it (or any other picked) is recommended shows below the choice."""
 
     TITLE = "New session"
     SUBMIT_LABEL = "Start"
     DESCRIPTION = "Starting the session"
     FIRST_FIELD = "objectives"
 
-    def __init__(self, project: ProjectSummary, accounts: list[AccountView]) -> None:
+    def __init__(
+        self, project: ProjectSummary, accounts: list[AccountView], plan: Recommendation
+    ) -> None:
         super().__init__(f"New session of {project.name}")
         self.project = project
         self.accounts = accounts
+        self.plan = plan
+        self.ranked = {account.name: account for account in plan.ranked}
+        self.excluded = {account.name: account.reason for account in plan.excluded}
 
     def intro(self) -> str:
         return (
-            "The account with the most credits left is preselected. The previous session's "
-            "handoff is loaded and shown as soon as the session starts."
+            "The recommended account is preselected, with why. The previous handoff (and any "
+            "queued rotation briefing) loads as the session starts."
         )
 
+    def _preselected(self) -> str:
+        queued = self.plan.queued_account
+        if queued is not None and queued in self.ranked:
+            return queued
+        best = self.plan.best
+        return best.name if best else NO_ACCOUNT
+
     def fields(self) -> ComposeResult:
-        usable = [
-            a for a in self.accounts if a.status in ("available", "active") and a.credits_remaining
-        ]
-        options = [
-            (Text(f"{a.name} · {a.platform} · {a.credits_remaining:,} left"), a.name)
-            for a in usable
-        ]
+        usable = {
+            a.name: a
+            for a in self.accounts
+            if a.status in ("available", "active") and a.credits_remaining > 0
+        }
+        options: list[tuple[Text, str]] = []
+        for place, ranked in enumerate(self.plan.ranked, 1):
+            label = (
+                f"{place}. {ranked.name} · {ranked.platform} · {ranked.credits_remaining:,} left"
+            )
+            options.append((Text(label), ranked.name))
+        for name, account in usable.items():
+            if name not in self.ranked:
+                label = f"{name} · {account.credits_remaining:,} left · not recommended"
+                options.append((Text(label), name))
         options.append((Text("No account"), NO_ACCOUNT))
-        best = max(usable, key=lambda a: a.credits_remaining, default=None)
+        chosen = self._preselected()
         yield from self.field(
-            "account",
-            "Account",
-            Select(options, value=best.name if best else NO_ACCOUNT, allow_blank=False),
+            "account", "Account", Select(options, value=chosen, allow_blank=False)
         )
+        yield Static(self._why(chosen), id="account-reasons", classes="form-intro", markup=False)
         yield from self.field(
             "session_type",
             "Type",
@@ -198,6 +238,23 @@ class NewSessionForm(FormModal[StartedSession]):
             "Objectives (separate several with ;)",
             FieldInput(placeholder="e.g. Finish the importer; add tests"),
         )
+
+    def _why(self, name: str) -> str:
+        if name == NO_ACCOUNT:
+            return "No account: the credits are recorded, nothing is deducted."
+        lines: list[str] = []
+        if name == self.plan.queued_account:
+            lines.append("• the last rotation queued its briefing for this account")
+        ranked = self.ranked.get(name)
+        if ranked is not None:
+            lines += [f"• {reason}" for reason in ranked.reasons]
+        else:
+            lines.append(f"• not recommended: {self.excluded.get(name, 'not ranked')}")
+        return "\n".join(lines)
+
+    @on(Select.Changed, "#field-account")
+    def _account_changed(self, event: Select.Changed) -> None:
+        self.query_one("#account-reasons", Static).update(self._why(str(event.value)))
 
     def job(self, db: Database) -> StartedSession:
 

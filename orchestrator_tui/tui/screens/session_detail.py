@@ -44,6 +44,12 @@ class SessionDetailScreen(BaseScreen):
         Binding("f", "add_file", "Add file", tooltip="Record a file this session changed"),
         Binding("e", "edit_file", "Edit file", tooltip="Edit the file selected in Files"),
         Binding("x", "delete_file", "Delete file", tooltip="Delete the file selected in Files"),
+        Binding(
+            "o",
+            "rotate",
+            "Rotate",
+            tooltip="Its account ran out: rotate to the next, queue a briefing",
+        ),
         Binding("right_square_bracket", "page(1)", "Next page", tooltip="Next page of turns"),
         Binding("left_square_bracket", "page(-1)", "Prev page", tooltip="Previous page"),
         Binding("escape", "close", "Back", tooltip="Back to the timeline"),
@@ -244,6 +250,13 @@ class SessionDetailScreen(BaseScreen):
 
     def action_delete_file(self) -> None:
         delete_file(self, self.selected_file())
+
+    def action_rotate(self) -> None:
+        from orchestrator_tui.tui.screens.timeline import rotate_session_account
+
+        d = self.detail
+        if d is not None:
+            rotate_session_account(self, d.status, d.account_name, d.project_id, d.number)
 
     def action_close(self) -> None:
         self.app.pop_screen()

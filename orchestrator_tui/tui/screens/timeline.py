@@ -3,19 +3,21 @@ cursor nears the end, so a project with 10,000 sessions opens as fast as one wit
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
+from orchestrator_tui.errors import ValidationError
 from orchestrator_tui.records import (
     AccountView,
     HandoffView,
     Page,
     ProjectSummary,
     ProjectTimeline,
+    Recommendation,
     SessionDetail,
     SessionRow,
     StartedSession,
@@ -27,6 +29,9 @@ from orchestrator_tui.tui.screens.forms import CompleteSessionForm, NewSessionFo
 from orchestrator_tui.tui.widgets.mode_bar import ModeBar
 from orchestrator_tui.tui.widgets.plain_table import PlainTable
 from orchestrator_tui.tui.workers import db_work
+
+if TYPE_CHECKING:
+    from orchestrator_tui.db.database import Database
 
 PAGE = 100
 TITLE_COLUMN = "Objective / title"
@@ -49,6 +54,12 @@ class TimelineScreen(BaseScreen):
         Binding("y", "copy", "Copy", tooltip="Copy the selected session's handoff"),
         Binding("i", "import", "Import", tooltip="Import transcripts into this project"),
         Binding("f", "files", "Files", tooltip="The project's files: each path, who touched it"),
+        Binding(
+            "o",
+            "rotate",
+            "Rotate",
+            tooltip="The open session's account ran out: rotate to the next, queue a briefing",
+        ),
         Binding("r", "refresh", "Refresh", tooltip="Read the sessions again"),
         Binding("escape", "back", "Projects", tooltip="Back to the project list", show=False),
     ]
@@ -234,26 +245,44 @@ class TimelineScreen(BaseScreen):
             self.notify(f"{project.name} is archived; unarchive it first (p, x).", markup=False)
             return
 
-        def ask(page: Page[AccountView]) -> None:
-            if self.is_current:  # the user may have moved on while the pool loaded
-                self.app.push_screen(NewSessionForm(project, page.items), self._started)
+        clock = self.orchestrator.clock
 
-        db_work(
-            self,
-            lambda db: backend.accounts.list_accounts(db, 0, 500),
-            ask,
-            group="timeline-form",
-            description="Loading the account pool",
-        )
+        def job(db: Database) -> tuple[Page[AccountView], Recommendation]:
+            from orchestrator_tui.settings import AccountSettings, load_account_settings
+
+            try:
+                settings = load_account_settings()
+            except ValidationError:  # a broken settings file must not stop a session
+                settings = AccountSettings()
+            plan = backend.rotation.recommend(db, project.id, now=clock(), settings=settings)
+            return backend.accounts.list_accounts(db, 0, 500), plan
+
+        def ask(loaded: tuple[Page[AccountView], Recommendation]) -> None:
+            if self.is_current:  # the user may have moved on while the pool loaded
+                page, plan = loaded
+                self.app.push_screen(NewSessionForm(project, page.items, plan), self._started)
+
+        db_work(self, job, ask, group="timeline-form", description="Loading the account pool")
 
     def _started(self, started: StartedSession | None) -> None:
         from orchestrator_tui.tui.screens.handoff import HandoffViewScreen
+        from orchestrator_tui.tui.screens.pool import BriefingScreen, briefings_and_handoff
 
         if started is None:
             return
         self._select_after_load = started.session.id  # the new session, ready for `c`
         self.changed()
         number = started.session.number
+        previous = started.previous_handoff
+        if started.queued_handoffs:
+            loaded = "the rotation briefing" + (" and the previous handoff" if previous else "")
+            content = briefings_and_handoff(
+                started.queued_handoffs, previous.content if previous else None
+            )
+            self.app.push_screen(
+                BriefingScreen(f"Session #{number} started with {loaded}", content)
+            )
+            return
         if started.previous_handoff is None:
             self.notify(f"Session #{number} started. No earlier handoff to load.")
             return
@@ -285,6 +314,28 @@ class TimelineScreen(BaseScreen):
         row = self.selected()
         if row is not None:
             copy_latest_handoff(self, row.id, row.number)
+
+    def action_rotate(self) -> None:
+        row = self.selected()
+        if row is not None:
+            rotate_session_account(self, row.status, row.account_name, row.project_id, row.number)
+
+
+def rotate_session_account(
+    screen: BaseScreen, status: str, account: str | None, project_id: int, number: int
+) -> None:
+    """The rotate key on a session: only an in-progress one on an account can rotate."""
+    from orchestrator_tui.tui.screens.pool import open_rotate_form
+
+    if status != "in_progress":
+        screen.notify(
+            f"Session #{number} is not in progress; rotate accounts from the pool (a, o).",
+            severity="warning",
+        )
+    elif account is None:
+        screen.notify(f"Session #{number} runs on no account.", severity="warning")
+    else:
+        open_rotate_form(screen, account, project_id)
 
 
 def open_complete_form(screen: BaseScreen, session_id: int) -> None:
