@@ -27,6 +27,7 @@ from orchestrator_tui.cli import (
     files,
     maintenance,
     projects,
+    search,
     sessions,
     transfer,
     troubleshoot,
@@ -53,6 +54,7 @@ COMMAND_MODULES = (
     files,
     transfer,
     analytics,
+    search,
     troubleshoot,
 )
 

@@ -11,7 +11,7 @@ from orchestrator_tui.errors import OrchestratorError, SchemaTooNewError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # The newest revision in migrations/versions; a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0002_imports"
+HEAD_REVISION = "0003_search"
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -75,7 +75,7 @@ class WorkSession(SQLModel, table=True):
     blockers: str = Field(default="", sa_type=Text)
     next_steps: str = Field(default="", sa_type=Text)
     credits_used: int | None = Field(default=None)
-    started_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
     ended_at: datetime | None = Field(default=None)
     working_directory: str | None = Field(default=None, max_length=1000)
     git_branch: str | None = Field(default=None, max_length=300)

@@ -8,9 +8,15 @@ from sqlalchemy import Connection, engine_from_config, pool
 from sqlmodel import SQLModel
 
 import orchestrator_tui.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from orchestrator_tui.db.fts import is_index_table
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def _include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Autogenerate leaves the full-text index alone: it is not in the models."""
+    return not (type_ == "table" and name is not None and is_index_table(name))
 
 
 def _run(connection: Connection) -> None:
@@ -19,6 +25,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
