@@ -53,7 +53,6 @@ def is_index_table(name: str) -> bool:
     return any(name == index.table + suffix for index in INDEXES for suffix in _SHADOW)
 
 
-
 def index_present(connection: Connection) -> bool:
     """Whether migration 0003 created the index in this database."""
     if connection.dialect.name != "sqlite":

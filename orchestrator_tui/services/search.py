@@ -78,8 +78,10 @@ class SearchPage:
     newest_first: list[str] = field(default_factory=list)  # kinds not ranked (too common)
 
 
-def parse_query(query: str) -> list[Term]:
-    """The terms of what the user typed; ValidationError when nothing is left to look for."""
+def parse_query(query: str, *, typing: bool = False) -> list[Term]:
+    """The terms of what the user typed; ValidationError when nothing is left to look for.
+    ``typing``: the query is being typed, so its last word (not followed by a space) may be
+    unfinished and is looked for as a prefix."""
     if len(query) > MAX_QUERY:
         raise ValidationError({"query": f"at most {MAX_QUERY} characters"})
     terms: list[Term] = []
@@ -94,6 +96,9 @@ def parse_query(query: str) -> list[Term]:
         words = tuple(_words(raw))
         if words:
             terms.append(Term(words, prefix=prefix, exclude=bool(match[3])))
+    if typing and terms and query[-1:].isalnum():
+        last = terms[-1]
+        terms[-1] = Term(last.words, prefix=True, exclude=last.exclude)
     if not any(not term.exclude for term in terms):
         raise ValidationError(
             {"query": "type a word to search for (punctuation alone finds nothing)"}
@@ -122,8 +127,10 @@ def search(
     kinds: Iterable[str] | None = None,
     offset: int = 0,
     limit: int = 20,
+    typing: bool = False,
 ) -> SearchPage:
-    terms = parse_query(query)
+    """A page of hits, best first (see the module's note); ``typing`` as in ``parse_query``."""
+    terms = parse_query(query, typing=typing)
     chosen = tuple(kinds) if kinds else KINDS
     unknown = [kind for kind in chosen if kind not in KINDS]
     if unknown:

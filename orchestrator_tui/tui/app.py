@@ -42,6 +42,7 @@ MODE_KEYS = {
     "accounts": "a",
     "analytics": "s",
     "troubleshoot": "f6",
+    "search": "/",
 }
 RESET_CHECK_SECONDS = 60  # how often the due credit resets are applied while the app runs
 
@@ -68,6 +69,12 @@ def _analytics() -> Screen[None]:
     from orchestrator_tui.tui.screens.analytics import AnalyticsScreen
 
     return AnalyticsScreen()
+
+
+def _search() -> Screen[None]:
+    from orchestrator_tui.tui.screens.search import SearchScreen
+
+    return SearchScreen()
 
 
 def _troubleshoot() -> Screen[None]:
@@ -108,6 +115,7 @@ class OrchestratorApp(App[None]):
         "accounts": _accounts,
         "analytics": _analytics,
         "troubleshoot": _troubleshoot,
+        "search": _search,
     }
     DEFAULT_MODE = "projects"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -118,6 +126,7 @@ class OrchestratorApp(App[None]):
         _area(
             "s", "analytics", "Analytics", "Credit analytics: rating, burn rate, forecast, model"
         ),
+        _area("slash", "search", "Search", "Search turns, handoffs, sessions, knowledge"),
         # Text areas bind f6 (select line); this one wins.
         _area("f6", "troubleshoot", "Troubleshoot", "Paste an error: past mentions, fixes", True),
         Binding("question_mark,f1", "help", "Help", tooltip="Every key, on every screen"),

@@ -43,8 +43,7 @@ def _statements(fts: str, source: str, columns: tuple[str, ...]) -> list[str]:
         f"content_rowid='id', tokenize='{TOKENIZER}')",
         f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {source} BEGIN {insert} END",
         f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {source} BEGIN {delete} END",
-        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {names} ON {source} "
-        f"BEGIN {delete} {insert} END",
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {names} ON {source} BEGIN {delete} {insert} END",
         f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
         # How many rows hold each term: the search ranks only queries that are not too common.
         f"CREATE VIRTUAL TABLE {fts}_vocab USING fts5vocab({fts}, row)",

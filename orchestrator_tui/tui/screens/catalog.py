@@ -19,6 +19,7 @@ from orchestrator_tui.tui.screens.handoff import (
 from orchestrator_tui.tui.screens.import_screen import ImportScreen
 from orchestrator_tui.tui.screens.pool import BriefingScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
+from orchestrator_tui.tui.screens.search import SearchScreen
 from orchestrator_tui.tui.screens.session_detail import SessionDetailScreen
 from orchestrator_tui.tui.screens.settings import SettingsForm
 from orchestrator_tui.tui.screens.timeline import TimelineScreen
@@ -39,6 +40,7 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     ScopePicker,
     BriefingScreen,
     ImportScreen,
+    SearchScreen,
     TroubleshootScreen,
     SettingsForm,
     FormModal,

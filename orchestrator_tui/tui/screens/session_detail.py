@@ -3,11 +3,13 @@ and deleted here), both handoffs, its turns by page."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Collapsible, Footer, Header, Markdown, Static
 
 from orchestrator_tui.records import Page, ProjectFileView, SessionDetail, TurnView
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 TURNS_PAGE = 25
 TURN_PREVIEW = 2000
 FILES_PAGE = 200  # the most important first
+REVEAL_TRIES, REVEAL_EVERY = 25, 0.02  # scrolling to a marked turn: up to half a second
 
 
 class SessionDetailScreen(BaseScreen):
@@ -55,10 +58,12 @@ class SessionDetailScreen(BaseScreen):
         Binding("escape", "close", "Back", tooltip="Back to the timeline"),
     ]
 
-    def __init__(self, session_id: int, turn: int = 0) -> None:
-        """``turn``: the index of a turn (from 0) whose page of turns is shown first."""
+    def __init__(self, session_id: int, turn: int = 0, *, mark_turn: bool = False) -> None:
+        """``turn``: the index of a turn (from 0) whose page of turns is shown first;
+        ``mark_turn``: that turn is highlighted and scrolled to (a search hit)."""
         super().__init__()
         self.session_id = session_id
+        self.marked_turn = turn if mark_turn else None
         self.detail: SessionDetail | None = None
         self.turn_offset = turn - turn % TURNS_PAGE
         self.turn_total = 0
@@ -73,7 +78,12 @@ class SessionDetailScreen(BaseScreen):
             yield PlainTable(id="detail-files", cursor_type="row")
             with Collapsible(title="Handoff it started from", id="detail-loaded", collapsed=True):
                 yield Markdown("", id="detail-loaded-text")
-            with Collapsible(title="Handoff it produced", id="detail-produced", collapsed=False):
+            # Folded when a search hit opened a turn: the turn is what was asked for.
+            with Collapsible(
+                title="Handoff it produced",
+                id="detail-produced",
+                collapsed=self.marked_turn is not None,
+            ):
                 yield Markdown("", id="detail-produced-text")
             yield Static("", id="detail-turns-title", classes="section-title", markup=False)
             yield VerticalScroll(id="detail-turns")
@@ -170,6 +180,7 @@ class SessionDetailScreen(BaseScreen):
         box = self.query_one("#detail-turns", VerticalScroll)
         box.remove_children()
         widgets = []
+        marked: Static | None = None
         for turn in turns.items:
             text = turn.content
             if len(text) > TURN_PREVIEW:
@@ -182,8 +193,26 @@ class SessionDetailScreen(BaseScreen):
                     markup=False,
                 )
             )
-            widgets.append(Static(text, classes="turn-text", markup=False))
-        box.mount_all(widgets)
+            found = turn.position == self.marked_turn
+            widgets.append(
+                Static(text, classes="turn-text" + (" turn-marked" if found else ""), markup=False)
+            )
+            if found:
+                marked = widgets[-1]
+        mounting = box.mount_all(widgets)
+        if marked is not None:
+            self.run_worker(self._reveal(mounting, marked), group="reveal-turn")
+
+    async def _reveal(self, mounting: AwaitMount, turn: Widget) -> None:
+        """Scroll the marked turn to the top once it is on the screen. The page grows over a
+        few refreshes (the turns, then the container's size), so this tries until it sees it."""
+        await mounting
+        detail = self.query_one("#detail", VerticalScroll)
+        for _ in range(REVEAL_TRIES):
+            detail.scroll_to_widget(turn, top=True, animate=False, immediate=True)
+            await asyncio.sleep(REVEAL_EVERY)
+            if detail.region.contains_point(turn.region.offset):
+                return
 
     def action_page(self, step: int) -> None:
 
