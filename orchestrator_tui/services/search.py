@@ -195,7 +195,7 @@ def _fts_hits(
     table = index.table
     weights = _WEIGHTS.get(index.kind)
     score = f"bm25({table}, {weights})" if weights else f"bm25({table})"
-    order = "f.rowid DESC" if newest else "score"
+    order = "f.rowid DESC" if newest else "score, f.rowid DESC"  # ties: as _fts_search sorts
     where = f"{table} MATCH :match"
     scope = ""
     if project_id is not None:
@@ -365,8 +365,8 @@ _LIKE_FROM = {
 
 
 def _like_pattern(term: Term) -> str:
-    body = " ".join(term.words).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{body}%"
+    # Words are letters and digits only (parse_query), so nothing in them is a LIKE wildcard.
+    return "%" + " ".join(term.words) + "%"
 
 
 def _like_search(
@@ -387,7 +387,7 @@ def _like_search(
     for kind in kinds:
         body = _LIKE_TEXT[kind]
         conditions = [
-            f"lower({body}) {'NOT ' if term.exclude else ''}LIKE :t{number} ESCAPE '\\'"
+            f"lower({body}) {'NOT ' if term.exclude else ''}LIKE :t{number}"
             for number, term in enumerate(terms)
         ]
         if project_id is not None:

@@ -111,3 +111,9 @@ def test_troubleshoot(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> N
 
 def test_project_files(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("enter", "f"))
+
+
+def test_search(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    """Hits for a query, best first, the matched words highlighted."""
+    typed = keys("slash", *"stripe webhook", "enter")
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=typed)
