@@ -98,8 +98,8 @@ def test_schema_matches_the_models(db: Database) -> None:
             opts={
                 "compare_type": True,
                 "render_as_batch": True,
-                "include_name": lambda name, kind, _: not (
-                    kind == "table" and fts.is_index_table(name)
+                "include_name": lambda name, kind, _: (
+                    not (kind == "table" and fts.is_index_table(name))
                 ),
             },
         )
