@@ -18,14 +18,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_common import REPO_ROOT, BenchError, Stats, emit, fail, machine, progress
+from bench_common import (
+    BenchError,
+    Stats,
+    emit,
+    fail,
+    machine,
+    progress,
+    write_readme_block,
+)
 from bench_data import build_timeline_db, url_for
 
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.services.analytics import credit_stats
 
-START_MARK = "<!-- analytics-bench:start -->"
-END_MARK = "<!-- analytics-bench:end -->"
+README_BLOCK = "analytics-bench"
 # (label, project, account, days)
 CASES: tuple[tuple[str, str | None, str | None, int], ...] = (
     ("everything, 30 days", None, None, 30),
@@ -94,17 +101,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(block: str) -> None:
-    readme = REPO_ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(START_MARK), text.find(END_MARK)
-    if start < 0 or end < start:
-        raise BenchError(f"README.md has no {START_MARK} … {END_MARK} block")
-    readme.write_text(
-        text[: start + len(START_MARK)] + "\n" + block + "\n" + text[end:], encoding="utf-8"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description="Time of the credit analytics query.")
     parser.add_argument(
@@ -120,7 +116,7 @@ def main() -> int:
     try:
         results = run(args.sessions, args.runs)
         if args.readme:
-            write_readme(render(results))
+            write_readme_block(README_BLOCK, render(results))
         emit(results)
     except (BenchError, OSError) as error:
         return fail(error)

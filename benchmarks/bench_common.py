@@ -203,3 +203,16 @@ def fail(error: BaseException) -> int:
     """Report a failed benchmark script on stderr; returns the exit status."""
     sys.stderr.write(f"benchmark failed: {error}\n")
     return 1
+
+
+def write_readme_block(name: str, block: str) -> None:
+    """Replace what README.md holds between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
+    start_mark, end_mark = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    readme = REPO_ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(start_mark), text.find(end_mark)
+    if start < 0 or end < start:
+        raise BenchError(f"README.md has no {start_mark} … {end_mark} block")
+    readme.write_text(
+        text[: start + len(start_mark)] + "\n" + block + "\n" + text[end:], encoding="utf-8"
+    )

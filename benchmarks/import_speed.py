@@ -29,12 +29,19 @@ import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench_common import PYTHON, REPO_ROOT, BenchError, bench_env, emit, fail, progress
+from bench_common import (
+    PYTHON,
+    BenchError,
+    bench_env,
+    emit,
+    fail,
+    progress,
+    write_readme_block,
+)
 
 TARGET_MB_S = 50.0
 TARGET_RSS_MB = 200.0
-START_MARK = "<!-- import-bench:start -->"
-END_MARK = "<!-- import-bench:end -->"
+README_BLOCK = "import-bench"
 WORDS = tuple(
     [
         "the",
@@ -353,17 +360,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(block: str) -> None:
-    readme = REPO_ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(START_MARK), text.find(END_MARK)
-    if start < 0 or end < start:
-        raise BenchError(f"README.md has no {START_MARK} … {END_MARK} block")
-    readme.write_text(
-        text[: start + len(START_MARK)] + "\n" + block + "\n" + text[end:], encoding="utf-8"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description="Import throughput and peak memory.")
     parser.add_argument("--mb", type=float, default=500, help="size of the big transcript")
@@ -374,7 +370,7 @@ def main() -> int:
     try:
         results = run(args.mb, args.files, args.conversations)
         if args.readme:
-            write_readme(render(results))
+            write_readme_block(README_BLOCK, render(results))
         emit(results)
     except (BenchError, OSError) as error:
         return fail(error)
