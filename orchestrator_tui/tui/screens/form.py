@@ -122,14 +122,18 @@ class FormModal(ModalScreen[T | None], Generic[T]):
 
     def show_errors(self, errors: dict[str, str], general: str = "") -> None:
         first: Widget | None = None
+        placed: set[str] = set()
         for line in self.query(".field-error").results(Static):
             name = (line.id or "").removeprefix("error-")
+            placed.add(name)
             message = errors.get(name, "")
             line.update(message)
             line.set_class(bool(message), "-shown")
             if message and first is None:
                 first = self.query_one(f"#field-{name}")
-        unplaced = [f"{k}: {v}" for k, v in errors.items() if not self.query(f"#error-{k}")]
+        # Errors of no field of this form (a batch's "line 3"...) go under the fields; their
+        # keys need not be valid widget ids.
+        unplaced = [f"{k}: {v}" for k, v in errors.items() if k not in placed]
         self.query_one("#form-error", Static).update("\n".join([general, *unplaced]).strip())
         if first is not None:
             first.focus()

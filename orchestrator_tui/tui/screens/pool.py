@@ -52,12 +52,6 @@ class BatchAccountsForm(FormModal[list[AccountView]]):
     def validate(self) -> dict[str, str]:
         return {} if self.text().strip() else {"batch": "paste at least one line"}
 
-    def show_errors(self, errors: dict[str, str], general: str = "") -> None:
-        """The refused lines (``line 3: ...``) are listed under the paste area."""
-        lines = [f"{where}: {why}" for where, why in errors.items() if where != "batch"]
-        placed = {where: why for where, why in errors.items() if where == "batch"}
-        super().show_errors(placed, "\n".join([general, *lines]).strip())
-
     def job(self, db: Database) -> list[AccountView]:
         return backend.accounts.batch_add(db, self.text(), self.orchestrator.clock())
 
