@@ -43,6 +43,7 @@ MODE_KEYS = {
     "analytics": "s",
     "troubleshoot": "f6",
     "search": "/",
+    "knowledge": "k",
 }
 RESET_CHECK_SECONDS = 60  # how often the due credit resets are applied while the app runs
 
@@ -69,6 +70,12 @@ def _analytics() -> Screen[None]:
     from orchestrator_tui.tui.screens.analytics import AnalyticsScreen
 
     return AnalyticsScreen()
+
+
+def _knowledge() -> Screen[None]:
+    from orchestrator_tui.tui.screens.knowledge import KnowledgeScreen
+
+    return KnowledgeScreen()
 
 
 def _search() -> Screen[None]:
@@ -116,6 +123,7 @@ class OrchestratorApp(App[None]):
         "analytics": _analytics,
         "troubleshoot": _troubleshoot,
         "search": _search,
+        "knowledge": _knowledge,
     }
     DEFAULT_MODE = "projects"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -126,6 +134,7 @@ class OrchestratorApp(App[None]):
         _area(
             "s", "analytics", "Analytics", "Credit analytics: rating, burn rate, forecast, model"
         ),
+        _area("k", "knowledge", "Knowledge", "Patterns, error fixes, tips: the knowledge base"),
         _area("slash", "search", "Search", "Search turns, handoffs, sessions, knowledge"),
         # Text areas bind f6 (select line); this one wins.
         _area("f6", "troubleshoot", "Troubleshoot", "Paste an error: past mentions, fixes", True),

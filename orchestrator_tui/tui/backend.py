@@ -33,6 +33,9 @@ if TYPE_CHECKING:
         imports as imports,
     )
     from orchestrator_tui.services import (
+        knowledge as knowledge,
+    )
+    from orchestrator_tui.services import (
         project_import as project_import,
     )
     from orchestrator_tui.services import (

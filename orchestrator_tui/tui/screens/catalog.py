@@ -17,6 +17,11 @@ from orchestrator_tui.tui.screens.handoff import (
     VersionsModal,
 )
 from orchestrator_tui.tui.screens.import_screen import ImportScreen
+from orchestrator_tui.tui.screens.knowledge import (
+    KnowledgePicker,
+    KnowledgeScreen,
+    SuggestionsScreen,
+)
 from orchestrator_tui.tui.screens.pool import BriefingScreen
 from orchestrator_tui.tui.screens.projects import ProjectsScreen
 from orchestrator_tui.tui.screens.search import SearchScreen
@@ -40,6 +45,9 @@ ALL_SCREENS: tuple[type[Screen[Any]], ...] = (
     ScopePicker,
     BriefingScreen,
     ImportScreen,
+    KnowledgeScreen,
+    SuggestionsScreen,
+    KnowledgePicker,
     SearchScreen,
     TroubleshootScreen,
     SettingsForm,

@@ -42,6 +42,7 @@ from orchestrator_tui.tui.workers import db_work
 
 if TYPE_CHECKING:
     from orchestrator_tui.db.database import Database
+    from orchestrator_tui.services.knowledge import KnowledgeView
 
 STREAM_EVERY = 0.1  # seconds between redraws of a streaming handoff
 
@@ -88,6 +89,12 @@ class HandoffEditorScreen(BaseScreen):
             "copy_as('agents')",
             "AGENTS.md",
             tooltip="Copy as a section for AGENTS.md or CLAUDE.md",
+        ),
+        Binding(
+            "f7",
+            "insert_knowledge",
+            "Knowledge",
+            tooltip="Insert an item of the knowledge base at the cursor (counts a use)",
         ),
         Binding(
             "escape", "close", "Back", tooltip="Close the editor (while an LLM writes: stop it)"
@@ -292,6 +299,28 @@ class HandoffEditorScreen(BaseScreen):
 
     def action_copy(self) -> None:
         self.action_copy_as("markdown")
+
+    def action_insert_knowledge(self) -> None:
+        """Pick an item; its Markdown goes in at the cursor and its use is counted at once
+        (the handoff itself is stored when you save it, as any edit)."""
+        from orchestrator_tui.tui.screens.knowledge import KnowledgePicker
+
+        def picked(item: KnowledgeView | None) -> None:
+            if item is None:
+                return
+            self.editor.insert("\n" + item.markdown(), self.editor.cursor_location)
+            self.editor.focus()
+            db_work(
+                self,
+                lambda db: backend.knowledge.use_item(db, item.id),
+                lambda used: self.notify(
+                    f"Inserted {used.title!r} (used {used.usage_count}×).", markup=False
+                ),
+                group="knowledge-use",
+                description="Counting the use",
+            )
+
+        self.app.push_screen(KnowledgePicker(), picked)
 
     def action_copy_as(self, shape: str) -> None:
         from orchestrator_tui.handoff.copy_formats import render_copy
