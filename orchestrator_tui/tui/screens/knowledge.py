@@ -98,7 +98,7 @@ class KnowledgeForm(FormModal["KnowledgeView"]):
 class SuggestionsScreen(ModalScreen["KnowledgeView | None"]):
     """What the project's recent sessions established; Enter promotes one into the base."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "knowledge.tcss"]
+    CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
     ]
@@ -334,7 +334,7 @@ class KnowledgeScreen(BaseScreen):
 class KnowledgePicker(ModalScreen["KnowledgeView | None"]):
     """Pick an item to insert into a handoff: type to filter, Enter picks."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "knowledge.tcss"]
+    CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
     HELP_TITLE = "Insert knowledge"
 
