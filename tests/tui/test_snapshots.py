@@ -117,3 +117,8 @@ def test_search(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
     """Hits for a query, best first, the matched words highlighted."""
     typed = keys("slash", *"stripe webhook", "enter")
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=typed)
+
+
+def test_knowledge(snap_compare: SnapCompare, demo_app: OrchestratorApp) -> None:
+    """The demo's knowledge base, the most used first, the selected item's body below."""
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=keys("k", "down"))

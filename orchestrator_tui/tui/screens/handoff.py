@@ -91,7 +91,7 @@ class HandoffEditorScreen(BaseScreen):
             tooltip="Copy as a section for AGENTS.md or CLAUDE.md",
         ),
         Binding(
-            "f7",
+            "ctrl+o",  # the text area takes F6 and F7
             "insert_knowledge",
             "Knowledge",
             tooltip="Insert an item of the knowledge base at the cursor (counts a use)",

@@ -146,6 +146,8 @@ class SuggestionsScreen(ModalScreen["KnowledgeView | None"]):
             "that is not in the base already."
         )
         self.query_one("#suggestions-status", Static).update(status)
+        if found:
+            options.highlighted = 0
         options.focus()
 
     @on(OptionList.OptionSelected, "#suggestions")
@@ -390,6 +392,8 @@ class KnowledgePicker(ModalScreen["KnowledgeView | None"]):
             )
             for number, item in enumerate(page.items)
         )
+        if page.items:
+            options.highlighted = 0
 
     @on(OptionList.OptionSelected, "#picker-items")
     def _picked(self, event: OptionList.OptionSelected) -> None:
