@@ -28,6 +28,15 @@ SHOTS: dict[str, tuple[str, ...]] = {
     "complete_session": ("enter", "c"),
     "handoff_editor": ("enter", "down", "h"),
     "account_pool": ("a",),
+    "project_files": ("enter", "f"),
+    "analytics": ("s",),
+    "knowledge": ("k", "down"),
+    "search": ("slash", *"stripe webhook", "enter"),
+    "troubleshoot": (
+        "f6",
+        *"TypeError: Cannot read properties of undefined (reading 'map')",
+        "ctrl+s",
+    ),
     "help": ("question_mark",),
 }
 

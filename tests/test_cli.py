@@ -19,6 +19,7 @@ import pytest
 from orchestrator_tui import __version__
 from orchestrator_tui.cli import common as cli_common
 from orchestrator_tui.cli import main
+from orchestrator_tui.db import fts
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.migrate import HEAD_REVISION
 from orchestrator_tui.services import accounts, handoffs, projects, sessions
@@ -74,7 +75,8 @@ def opened(db_path: Path) -> Iterator[Callable[[], Database]]:
 
 
 def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table: compared before and after a refused command."""
+    """Every row of every table (the search index follows them): compared before and after
+    a refused command."""
     connection = sqlite3.connect(path)
     try:
         tables = [
@@ -82,6 +84,7 @@ def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             for row in connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
             )
+            if not fts.is_index_table(row[0])
         ]
         return {
             table: connection.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
