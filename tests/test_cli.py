@@ -19,10 +19,10 @@ import pytest
 from orchestrator_tui import __version__
 from orchestrator_tui.cli import common as cli_common
 from orchestrator_tui.cli import main
-from orchestrator_tui.db import fts
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.migrate import HEAD_REVISION
 from orchestrator_tui.services import accounts, handoffs, projects, sessions
+from tests.db_helpers import table_rows
 
 REPO = Path(__file__).resolve().parents[1]
 PREFIX = "orchestrator-tui: error: "
@@ -72,26 +72,6 @@ def opened(db_path: Path) -> Iterator[Callable[[], Database]]:
     yield _open
     for handle in handles:
         handle.close()
-
-
-def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (the search index follows them): compared before and after
-    a refused command."""
-    connection = sqlite3.connect(path)
-    try:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-            if not fts.is_index_table(row[0])
-        ]
-        return {
-            table: connection.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
-            for table in tables
-        }
-    finally:
-        connection.close()
 
 
 def console_script() -> list[str]:
@@ -420,12 +400,12 @@ def test_refusals_change_nothing(
     command: str,
     needles: tuple[str, ...],
 ) -> None:
-    before = snapshot(db_path)
+    before = table_rows(db_path)
     args = [part.format(sid=loop_db["session_id"], tmp=tmp_path) for part in shlex.split(command)]
     for as_json in (False, True):
         result = run(*args, *(["--json"] if as_json else []))
         assert_refused(result, *needles)
-    assert snapshot(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_complete_twice_is_refused(
@@ -433,10 +413,10 @@ def test_complete_twice_is_refused(
 ) -> None:
     sid = str(loop_db["session_id"])
     assert run("session", "complete", sid, "--credits", "300", "--accomplishments", "x").code == 0
-    before = snapshot(db_path)
+    before = table_rows(db_path)
     again = run("session", "complete", sid, "--credits", "300", "--accomplishments", "again")
     assert_refused(again, "already completed")
-    assert snapshot(db_path) == before
+    assert table_rows(db_path) == before
     assert accounts.get_account(opened(), "claude-main").credits_remaining == 700
 
 
@@ -446,7 +426,7 @@ def test_database_newer_than_the_code(run: Callable[..., Run], db_path: Path) ->
     with connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     connection.close()
-    before = snapshot(db_path)
+    before = table_rows(db_path)
     for argv in (
         ["project", "add", "New"],
         ["project", "list"],
@@ -456,7 +436,7 @@ def test_database_newer_than_the_code(run: Callable[..., Run], db_path: Path) ->
     ):
         result = run(*argv)
         assert_refused(result, "9999_from_the_future", "newer version")
-    assert snapshot(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_unusable_database_paths(run: Callable[..., Run], tmp_path: Path) -> None:
@@ -698,11 +678,11 @@ def test_project_edit_archive_unarchive(
 def test_project_edit_without_changes_is_a_usage_error(
     run: Callable[..., Run], loop_db: dict[str, Any], db_path: Path
 ) -> None:
-    before = snapshot(db_path)
+    before = table_rows(db_path)
     result = run("project", "edit", "Idle")
     assert result.code == 2
     assert "nothing to change" in result.err and "Traceback" not in result.err
-    assert snapshot(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_account_delete_keeps_the_sessions(

@@ -5,7 +5,6 @@ written), streaming in bounded memory, and the `import` command."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from orchestrator_tui.services.project_import import (
     is_export,
     read_summary,
 )
+from tests.db_helpers import table_rows
 
 from .test_project_files import write_claude_transcript
 
@@ -55,21 +55,6 @@ def normalised(value: Any, key: str = "") -> Any:
     if (key == "id" or key.endswith("_id")) and isinstance(value, int):
         return "<id>"
     return value
-
-
-def rows_of(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (compared before and after a refused import)."""
-    connection = sqlite3.connect(path)
-    try:
-        tables = [
-            row[0]
-            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        ]
-        return {
-            t: connection.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables
-        }
-    finally:
-        connection.close()
 
 
 @pytest.fixture
@@ -170,10 +155,10 @@ def test_rename_into_the_same_database(db: Database, tmp_path: Path) -> None:
 def test_a_refused_import_writes_nothing(db: Database, tmp_path: Path) -> None:
     demo.load_demo(db, now=demo.DEMO_NOW)
     source = write_export(db, "ledgerline", tmp_path / "l.json")
-    before = rows_of(tmp_path / "test.db")
+    before = table_rows(tmp_path / "test.db")
     with pytest.raises(ProjectExistsError):
         import_export(db, source)
-    assert rows_of(tmp_path / "test.db") == before
+    assert table_rows(tmp_path / "test.db") == before
 
 
 def _document(db: Database) -> dict[str, Any]:
@@ -227,7 +212,7 @@ def test_bad_exports_are_refused_and_nothing_is_written(
 ) -> None:
     document = _document(db)
     target = tmp_path / "other.db"
-    before = rows_of(target)
+    before = table_rows(target)
     for what, text, words in _broken(document):
         path = tmp_path / "bad.json"
         path.write_text(text, encoding="utf-8")
@@ -235,7 +220,7 @@ def test_bad_exports_are_refused_and_nothing_is_written(
             import_export(other, path)
         assert words in str(refused.value), what
         assert "nothing was written" in str(refused.value).lower(), what
-        assert rows_of(target) == before, what
+        assert table_rows(target) == before, what
 
 
 def test_a_cancelled_import_writes_nothing(db: Database, other: Database, tmp_path: Path) -> None:
@@ -429,10 +414,10 @@ def test_any_damaged_field_is_imported_or_refused_cleanly(
             holder = holder[step]
         holder[where[-1]] = value
         path.write_text(json.dumps(broken), encoding="utf-8")
-        before = rows_of(target)
+        before = table_rows(target)
         try:
             import_export(other, path, rename=f"Copy {next(attempts)}")
         except InvalidExportError:
-            assert rows_of(target) == before
+            assert table_rows(target) == before
 
     damaged()
