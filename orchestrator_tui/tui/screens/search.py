@@ -65,6 +65,7 @@ class SearchScreen(BaseScreen):
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "focus_query", "Query", tooltip="Back to the query"),
+        Binding("down", "to_hits", "Hits", show=False, tooltip="From the query to the hits"),
         Binding("escape", "back", "Back", tooltip="Back to where you were"),
     ]
 
@@ -106,11 +107,13 @@ class SearchScreen(BaseScreen):
         self.run_query(0)
         self.query_one("#search-hits", OptionList).focus()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
-        query = self.query_one("#search-query", Input)
-        if key == "down" and query.has_focus and self.hits:
-            self.query_one("#search-hits", OptionList).focus()
+    def action_to_hits(self) -> None:
+        """Down from the query (the list uses Down itself once it has the focus)."""
+        if self.hits:
+            hits = self.query_one("#search-hits", OptionList)
+            if hits.highlighted is None:
+                hits.highlighted = 0
+            hits.focus()
 
     def run_query(self, offset: int) -> None:
         from orchestrator_tui.services.search import search
