@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,40 @@ def test_search_command(db_url: str, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["--db", db_url, "search", "?!"]) == 1
     assert "QUERY: type a word" in capsys.readouterr().err
     assert main(["--db", db_url, "search", "x", "--project", "nope"]) == 1
+
+
+def test_a_bulk_import_indexes_its_turns_at_the_end_or_not_at_all(
+    db: Database, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.txt"
+    first.write_text("User: the marmot fails\nAssistant: fixed the marmot\n", encoding="utf-8")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.txt").write_text(f"User: the ibex {name}\nAssistant: ok\n", "utf-8")
+    imports.import_path(db, first, project="p")
+    cancel = threading.Event()
+
+    def stop_after_the_first_file(done: int, total: int) -> None:
+        if done >= total // 2:
+            cancel.set()  # the first transcript is written by now
+
+    with pytest.raises(imports.ImportCancelled):
+        imports.import_path(
+            db,
+            folder,
+            project="p",
+            format_name="text",
+            progress=stop_after_the_first_file,
+            cancel=cancel,
+        )
+    assert [hit.role for hit in search.search(db, "marmot", kinds=["turn"]).hits] == [
+        "assistant",
+        "user",
+    ]
+    assert search.search(db, "ibex").hits == []
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql(f"SELECT count(*) FROM {fts.DEFERRED}").scalar() == 0
+    sessions.add_turns(db, _session(db), [("user", "a marmot again")])  # the trigger again
+    assert len(search.search(db, "marmot", kinds=["turn"]).hits) == 3
+    _consistent(db)

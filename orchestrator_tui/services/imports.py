@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Table, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from orchestrator_tui.db import fts
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import ConversationTurn, Project, ProjectFile, WorkSession, utcnow
 from orchestrator_tui.errors import OrchestratorError, ValidationError
@@ -135,7 +136,7 @@ def import_path(
     report = ImportReport()
     total = sum(item.size for item in files)
     problems = Problems()
-    with db.unit() as session:
+    with db.unit() as session, fts.deferred_turn_index(session.connection()):
         writer = _Writer(session, report, target)
         done = 0
         for planned in files:

