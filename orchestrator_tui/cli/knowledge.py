@@ -20,6 +20,7 @@ from orchestrator_tui.cli.common import (
 
 if TYPE_CHECKING:
     from orchestrator_tui.cli.common import Commands
+    from orchestrator_tui.db.database import Database
     from orchestrator_tui.services.knowledge import KnowledgeView
 
 CATEGORIES = ("pattern", "error_solution", "optimization", "best_practice", "tip")
@@ -44,6 +45,23 @@ def _line(item: KnowledgeView) -> str:
     )
 
 
+def _matching(db: Database, args: argparse.Namespace) -> list[KnowledgeView]:
+    """Every item the filters keep, the most used first."""
+    from orchestrator_tui.services.knowledge import list_items
+
+    return every(
+        lambda offset: list_items(
+            db,
+            category=args.category,
+            tag=args.tag,
+            project=args.project,
+            text=args.text,
+            offset=offset,
+            limit=500,
+        )
+    )
+
+
 def cmd_add(args: argparse.Namespace, url: str) -> Result:
     from orchestrator_tui.services.knowledge import KnowledgeFields, add_item
 
@@ -57,21 +75,9 @@ def cmd_add(args: argparse.Namespace, url: str) -> Result:
 
 
 def cmd_list(args: argparse.Namespace, url: str) -> Result:
-    from orchestrator_tui.services.knowledge import list_items
-
     db = open_db(url, create=False)
     try:
-        items = every(
-            lambda offset: list_items(
-                db,
-                category=args.category,
-                tag=args.tag,
-                project=args.project,
-                text=args.text,
-                offset=offset,
-                limit=500,
-            )
-        )
+        items = _matching(db, args)
     finally:
         db.close()
     text = "\n".join(_line(item) for item in items) or "No knowledge items match."
@@ -138,21 +144,12 @@ def cmd_promote(args: argparse.Namespace, url: str) -> Result:
 
 
 def cmd_export(args: argparse.Namespace, url: str) -> Result:
-    from orchestrator_tui.services.knowledge import agents_snippet, list_items, project_name
+    from orchestrator_tui.services.knowledge import agents_snippet, project_name
 
     output = check_output(Path(args.output)) if args.output else None
     db = open_db(url, create=False)
     try:
-        items = every(
-            lambda offset: list_items(
-                db,
-                category=args.category,
-                tag=args.tag,
-                project=args.project,
-                offset=offset,
-                limit=500,
-            )
-        )
+        items = _matching(db, args)
         name = project_name(db, args.project) if args.project is not None else None
     finally:
         db.close()
@@ -231,5 +228,6 @@ def register(commands: Commands) -> None:
     export.add_argument("--category", type=str.lower, choices=CATEGORIES)
     export.add_argument("--tag", metavar="T")
     export.add_argument("--project", metavar="P", help="this project's items and the global ones")
+    export.add_argument("--text", metavar="WORDS", help="in the title, body or tags")
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     export.set_defaults(handler=cmd_export)
