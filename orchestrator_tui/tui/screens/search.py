@@ -65,7 +65,7 @@ class SearchScreen(BaseScreen):
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "focus_query", "Query", tooltip="Back to the query"),
-        Binding("down", "to_hits", "Hits", show=False, tooltip="From the query to the hits"),
+        Binding("down", "to_hits", show=False),  # in HELP_EXTRA
         Binding("escape", "back", "Back", tooltip="Back to where you were"),
     ]
 
