@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from orchestrator_tui.cli import main
+from orchestrator_tui.db import fts
 from orchestrator_tui.db.database import Database
 from orchestrator_tui.db.models import (
     ConversationTurn,
@@ -414,6 +415,15 @@ def test_matches_are_ranked_with_their_resolution(db: Database, history: dict[st
     assert matches[2].field == "blockers"
     assert matches[0].title.startswith("ModuleNotFoundError for a package")
     assert searched.turns_searched == 14 and not searched.capped
+
+
+def test_without_the_full_text_index_the_same_matches_are_found(
+    db: Database, history: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_index, _ = find_matches(db, parse_error(PY_TRACE))
+    monkeypatch.setattr(fts, "index_present", lambda connection: False)
+    without, _ = find_matches(db, parse_error(PY_TRACE))
+    assert without == with_index and len(without) == 5
 
 
 def test_a_different_error_does_not_match(db: Database, history: dict[str, int]) -> None:

@@ -87,15 +87,15 @@ def parse_query(query: str, *, typing: bool = False) -> list[Term]:
     terms: list[Term] = []
     for match in _QUERY_PART_RE.finditer(query):
         if match[2] is not None:  # "a phrase"
-            words = tuple(_words(match[2]))
-            if words:
-                terms.append(Term(words, exclude=bool(match[1])))
+            phrase = tuple(words(match[2]))
+            if phrase:
+                terms.append(Term(phrase, exclude=bool(match[1])))
             continue
         raw = match[4]
         prefix = raw.endswith("*")
-        words = tuple(_words(raw))
-        if words:
-            terms.append(Term(words, prefix=prefix, exclude=bool(match[3])))
+        found = tuple(words(raw))
+        if found:
+            terms.append(Term(found, prefix=prefix, exclude=bool(match[3])))
     if typing and terms and query[-1:].isalnum():
         last = terms[-1]
         terms[-1] = Term(last.words, prefix=True, exclude=last.exclude)
@@ -106,7 +106,7 @@ def parse_query(query: str, *, typing: bool = False) -> list[Term]:
     return terms
 
 
-def _words(raw: str) -> list[str]:
+def words(raw: str) -> list[str]:
     """Words as the index holds them: lower case, accents removed, split at punctuation."""
     plain = unicodedata.normalize("NFKD", raw.casefold())
     plain = "".join(char for char in plain if not unicodedata.combining(char))
